@@ -1,0 +1,1 @@
+"""The faces of execplan: command line, REST and WebSocket API, plan page."""

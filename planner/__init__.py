@@ -1,0 +1,1 @@
+"""Plans tasks into conflict-free batches and worktrees, and stores the plan."""

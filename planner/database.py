@@ -1,0 +1,144 @@
+"""Data access: an async psycopg pool behind execute / fetch one / fetch all of named queries.
+
+Every statement comes from `sql/queries.sql` by name. Driver errors are turned into the
+project's own exceptions here, so the rest of the code never catches psycopg errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, LiteralString, cast
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+import sql
+
+from .errors import DatabaseError, DependencyCycleError, InvalidInputError
+
+Row = dict[str, Any]
+Params = Mapping[str, Any] | None
+
+# SQLSTATE raised by execplan_task_levels_v1 for a dependency cycle (see sql/migrations/0002).
+CYCLE_SQLSTATE = "EP001"
+
+
+def translate(error: psycopg.Error) -> Exception:
+    """The project's exception for a driver error."""
+    diag = error.diag
+    if error.sqlstate == CYCLE_SQLSTATE:
+        text = (diag.message_primary or "").removeprefix("dependency cycle: ")
+        return DependencyCycleError(text.split(" -> "))
+    if isinstance(error, psycopg.errors.IntegrityError | psycopg.errors.DataError):
+        return InvalidInputError(diag.message_primary or str(error))
+    return DatabaseError(diag.message_primary or str(error))
+
+
+def _statement(name: str) -> LiteralString:
+    # Named queries are fixed text shipped with the package, never built from input.
+    return cast(LiteralString, sql.query(name))
+
+
+class Connection:
+    """One connection (usually inside a transaction) running named queries."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Row]) -> None:
+        self.raw = conn
+
+    async def execute(self, name: str, params: Params = None) -> int:
+        """Run a named statement; returns the number of rows it touched."""
+        try:
+            cur = await self.raw.execute(_statement(name), params)
+        except psycopg.Error as error:
+            raise translate(error) from error
+        return cur.rowcount
+
+    async def fetch_one(self, name: str, params: Params = None) -> Row | None:
+        """The first row of a named query, or None."""
+        try:
+            cur = await self.raw.execute(_statement(name), params)
+            return await cur.fetchone()
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    async def fetch_all(self, name: str, params: Params = None) -> list[Row]:
+        """Every row of a named query."""
+        try:
+            cur = await self.raw.execute(_statement(name), params)
+            return await cur.fetchall()
+        except psycopg.Error as error:
+            raise translate(error) from error
+
+    async def fetch_value(self, name: str, params: Params = None) -> Any:
+        """The first column of the first row of a named query, or None."""
+        row = await self.fetch_one(name, params)
+        return None if row is None else next(iter(row.values()))
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
+        self.url = url
+        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            connection_class=psycopg.AsyncConnection[Row],
+        )
+
+    async def open(self) -> None:
+        """Open the pool and wait until a connection works."""
+        try:
+            await self.pool.open(wait=True, timeout=30)
+        except psycopg.Error as error:
+            raise translate(error) from error
+        except PoolTimeout as error:
+            raise DatabaseError(f"cannot connect to the database: {error}") from error
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A connection in autocommit mode: each statement commits on its own."""
+        async with self.pool.connection() as conn:
+            yield Connection(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A connection inside one transaction: all its statements commit together, or none."""
+        async with self.pool.connection() as conn:
+            try:
+                async with conn.transaction():
+                    yield Connection(conn)
+            except psycopg.Error as error:
+                raise translate(error) from error
+
+    async def execute(self, name: str, params: Params = None) -> int:
+        async with self.connection() as conn:
+            return await conn.execute(name, params)
+
+    async def fetch_one(self, name: str, params: Params = None) -> Row | None:
+        async with self.connection() as conn:
+            return await conn.fetch_one(name, params)
+
+    async def fetch_all(self, name: str, params: Params = None) -> list[Row]:
+        async with self.connection() as conn:
+            return await conn.fetch_all(name, params)
+
+    async def fetch_value(self, name: str, params: Params = None) -> Any:
+        async with self.connection() as conn:
+            return await conn.fetch_value(name, params)
+

@@ -1,0 +1,98 @@
+"""Planner settings: defaults, then a settings file, then environment variables, then CLI flags.
+
+The settings file is TOML (`EXECPLAN_SETTINGS`, else `execplan.toml` in the working directory,
+else `settings.toml` in the user config directory) with a `[planner]` table. An unknown key or a
+wrong type is an error that names the key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import InvalidInputError
+
+CONFLICT_TYPES = ("same_file", "same_directory", "potential")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the planner needs to know besides the tasks."""
+
+    max_worktrees: int = 4
+    default_task_minutes: int = 30
+    # conflict types that keep two tasks from running concurrently
+    split_on: tuple[str, ...] = ("same_file", "same_directory")
+
+    def __post_init__(self) -> None:
+        if self.max_worktrees < 1:
+            raise InvalidInputError(f"max_worktrees must be at least 1, not {self.max_worktrees}")
+        if self.default_task_minutes < 1:
+            raise InvalidInputError(
+                f"default_task_minutes must be at least 1, not {self.default_task_minutes}"
+            )
+        unknown = [kind for kind in self.split_on if kind not in CONFLICT_TYPES]
+        if unknown:
+            raise InvalidInputError(f"split_on: unknown conflict type {unknown[0]!r}; known: {CONFLICT_TYPES}")
+
+
+_ENV = {"max_worktrees": "EXECPLAN_MAX_WORKTREES", "default_task_minutes": "EXECPLAN_DEFAULT_TASK_MINUTES"}
+
+
+def settings_file() -> Path | None:
+    """The settings file in force, if any."""
+    configured = os.environ.get("EXECPLAN_SETTINGS")
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise InvalidInputError(f"EXECPLAN_SETTINGS names {path}, which is not a file")
+        return path
+    for candidate in (Path("execplan.toml"), Path(platformdirs.user_config_dir("execplan")) / "settings.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    known = {f.name: f for f in fields(Settings)}
+    if key not in known:
+        raise InvalidInputError(f"{where}: unknown setting {key!r}; known: {sorted(known)}")
+    if key == "split_on":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise InvalidInputError(f"{where}: split_on must be a list of conflict types")
+        return tuple(value)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{where}: {key} must be a whole number, not {value!r}") from None
+    if isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise InvalidInputError(f"{where}: {key} must be a whole number, not {value!r}")
+    return number
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the file, the environment and then `overrides` (None values are ignored)."""
+    values: dict[str, Any] = {}
+    path = settings_file()
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InvalidInputError(f"{path}: not valid TOML: {error}") from None
+        for section, table in document.items():
+            if section != "planner" or not isinstance(table, dict):
+                raise InvalidInputError(f"{path}: unknown section {section!r}; expected [planner]")
+            for key, value in table.items():
+                values[key] = _coerce(key, value, str(path))
+    for key, variable in _ENV.items():
+        if os.environ.get(variable):
+            values[key] = _coerce(key, os.environ[variable], variable)
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = _coerce(key, value, "option")
+    return replace(Settings(), **values)

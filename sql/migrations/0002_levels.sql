@@ -1,0 +1,122 @@
+-- Dependency levels: the batching rule.
+--
+-- A task's level is the length of the longest chain of unfinished hard dependencies before it;
+-- done tasks count as satisfied and are not levelled; soft dependencies do not order anything.
+-- Computed Kahn-style by a recursive CTE: each round's working table holds the frontier (tasks
+-- whose every unfinished hard dependency is levelled, remaining = 0) and the tasks still waiting
+-- on some (remaining > 0, carried with their count). A round follows the frontier's outgoing
+-- edges once and subtracts them from the waiting counts, so each edge is followed exactly once
+-- and no path is ever enumerated. Tasks left unlevelled lie on, or behind, a dependency cycle:
+-- the function then raises an error that names the tasks of one cycle.
+
+CREATE FUNCTION execplan_task_levels_unchecked_v1(p_project_id uuid)
+RETURNS TABLE (task_id integer, level integer)
+LANGUAGE sql STABLE
+-- each round probes one hash table of the edges, built once; a merge join would re-read the
+-- sorted edges every round, and JIT compilation costs more than the whole query
+SET enable_mergejoin = off
+SET jit = off
+AS $$
+    WITH RECURSIVE
+    open_tasks AS MATERIALIZED (
+        SELECT t.id FROM tasks t WHERE t.project_id = p_project_id AND NOT t.done
+    ),
+    edges AS MATERIALIZED (
+        -- hard dependencies between unfinished tasks of the project: pred must finish before succ
+        SELECT d.depends_on_task_id AS pred, d.task_id AS succ
+        FROM task_dependencies d
+        JOIN open_tasks s ON s.id = d.task_id
+        JOIN open_tasks p ON p.id = d.depends_on_task_id
+        WHERE d.dependency_type = 'hard'
+    ),
+    in_degree AS MATERIALIZED (
+        SELECT succ AS id, count(*)::integer AS n FROM edges GROUP BY succ
+    ),
+    successors AS MATERIALIZED (
+        SELECT e.pred, e.succ, i.n AS succ_in_degree
+        FROM edges e JOIN in_degree i ON i.id = e.succ
+    ),
+    rounds(id, lvl, remaining, keep, alive) AS (
+        SELECT o.id, 0, 0, true, true
+        FROM open_tasks o
+        WHERE NOT EXISTS (SELECT 1 FROM in_degree i WHERE i.id = o.id)
+      UNION ALL
+        SELECT
+            coalesce(s.succ, r.id),
+            r.lvl + 1,
+            -- a waiting task keeps its count, a newly reached one starts from its in-degree;
+            -- then subtract the frontier edges that reach it this round
+            coalesce(max(CASE WHEN s.succ IS NULL THEN r.remaining END)
+                         OVER (PARTITION BY coalesce(s.succ, r.id)),
+                     max(s.succ_in_degree) OVER (PARTITION BY coalesce(s.succ, r.id)))
+              - (count(s.succ) OVER (PARTITION BY coalesce(s.succ, r.id)))::integer,
+            -- a task reached by several rows this round is kept once
+            row_number() OVER (PARTITION BY coalesce(s.succ, r.id)) = 1,
+            -- a round that follows no edge makes no progress: what is left waits on a cycle
+            bool_or(s.succ IS NOT NULL) OVER ()
+        FROM rounds r
+        LEFT JOIN successors s ON r.remaining = 0 AND s.pred = r.id
+        WHERE r.keep AND r.alive AND (r.remaining > 0 OR s.succ IS NOT NULL)
+    )
+    SELECT r.id, r.lvl FROM rounds r WHERE r.keep AND r.remaining = 0;
+$$;
+
+-- The levels of a project's unfinished tasks; raises 'dependency cycle: T3 -> T7 -> T3'
+-- (SQLSTATE EP001) when some task cannot be levelled.
+CREATE FUNCTION execplan_task_levels_v1(p_project_id uuid)
+RETURNS TABLE (task_id integer, level integer)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    open_count integer;
+    levelled integer;
+BEGIN
+    RETURN QUERY SELECT * FROM execplan_task_levels_unchecked_v1(p_project_id);
+    GET DIAGNOSTICS levelled = ROW_COUNT;
+    SELECT count(*) INTO open_count FROM tasks t WHERE t.project_id = p_project_id AND NOT t.done;
+    IF levelled < open_count THEN
+        RAISE EXCEPTION 'dependency cycle: %', execplan_dependency_cycle_v1(p_project_id)
+            USING ERRCODE = 'EP001';
+    END IF;
+END;
+$$;
+
+-- One dependency cycle among the unfinished tasks of a project, as task keys joined by ' -> '
+-- (each task depends on the next; the first key is repeated at the end), or NULL when there is
+-- none. Every task that cannot be levelled has a hard dependency that cannot be levelled either,
+-- so walking from one such task to such a dependency must come back to a task already seen.
+CREATE FUNCTION execplan_dependency_cycle_v1(p_project_id uuid)
+RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    stuck integer[];
+    walk integer[] := '{}';
+    current integer;
+    pos integer;
+BEGIN
+    SELECT array_agg(t.id ORDER BY t.id) INTO stuck
+    FROM tasks t
+    WHERE t.project_id = p_project_id AND NOT t.done
+      AND t.id NOT IN (SELECT l.task_id FROM execplan_task_levels_unchecked_v1(p_project_id) l);
+    IF stuck IS NULL THEN
+        RETURN NULL;
+    END IF;
+    current := stuck[1];
+    LOOP
+        pos := array_position(walk, current);
+        EXIT WHEN pos IS NOT NULL;
+        walk := walk || current;
+        SELECT d.depends_on_task_id INTO current
+        FROM task_dependencies d
+        WHERE d.task_id = current AND d.dependency_type = 'hard'
+          AND d.depends_on_task_id = ANY (stuck)
+        ORDER BY d.depends_on_task_id
+        LIMIT 1;
+    END LOOP;
+    walk := walk[pos:] || current;
+    RETURN (
+        SELECT string_agg(t.key, ' -> ' ORDER BY w.ord)
+        FROM unnest(walk) WITH ORDINALITY AS w(id, ord)
+        JOIN tasks t ON t.id = w.id
+    );
+END;
+$$;

@@ -1,0 +1,145 @@
+-- Named queries. Each starts with a "-- name: <name>" line and a one-line description.
+
+-- name: migrations_create_table
+-- The table that records which numbered migrations have been applied.
+CREATE TABLE IF NOT EXISTS execplan_migrations (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- name: migrations_lock
+-- Serialises concurrent `db migrate` runs for the length of the transaction.
+SELECT pg_advisory_xact_lock(hashtext('execplan_migrations'));
+
+-- name: migrations_applied
+-- Versions already applied.
+SELECT version FROM execplan_migrations ORDER BY version;
+
+-- name: migrations_record
+-- Records one applied migration.
+INSERT INTO execplan_migrations (version, name) VALUES (%(version)s, %(name)s);
+
+-- name: project_by_name
+-- A project by its unique name.
+SELECT id, name, repo_path, metadata, created_at, updated_at FROM projects WHERE name = %(name)s;
+
+-- name: project_by_id
+-- A project by its id.
+SELECT id, name, repo_path, metadata, created_at, updated_at FROM projects WHERE id = %(id)s;
+
+-- name: projects_list
+-- Every project, by name.
+SELECT id, name, repo_path FROM projects ORDER BY name;
+
+-- name: project_upsert
+-- Creates a project, or updates the repository path of the project of that name.
+INSERT INTO projects (name, repo_path) VALUES (%(name)s, %(repo_path)s)
+ON CONFLICT (name) DO UPDATE SET repo_path = EXCLUDED.repo_path, updated_at = now()
+RETURNING id;
+
+-- name: project_lock
+-- Serialises work on one project (imports, plan builds) for the length of the transaction.
+SELECT pg_advisory_xact_lock(hashtextextended('execplan_project:' || %(project_id)s::text, 0));
+
+-- name: epics_upsert
+-- Creates or updates a project's epics by key, from a JSON array of {key, name, description, priority}.
+INSERT INTO epics (project_id, key, name, description, priority)
+SELECT %(project_id)s, e.key, e.name, coalesce(e.description, ''), coalesce(e.priority, 0)
+FROM jsonb_to_recordset(%(epics)s::jsonb) AS e(key text, name text, description text, priority integer)
+ON CONFLICT (project_id, key) DO UPDATE
+SET name = EXCLUDED.name, description = EXCLUDED.description, priority = EXCLUDED.priority
+RETURNING id, key;
+
+-- name: epics_delete_missing
+-- Deletes a project's epics whose key is not in the given list.
+DELETE FROM epics WHERE project_id = %(project_id)s AND NOT (key = ANY (%(keys)s::text[]));
+
+-- name: tasks_upsert
+-- Creates or updates a project's tasks by key, from a JSON array; keeps each task's id and metadata.
+INSERT INTO tasks (project_id, epic_id, key, description, action, priority, done, metadata)
+SELECT %(project_id)s, t.epic_id, t.key, coalesce(t.description, ''), coalesce(t.action, ''),
+       coalesce(t.priority, 0), coalesce(t.done, false), coalesce(t.metadata, '{}'::jsonb)
+FROM jsonb_to_recordset(%(tasks)s::jsonb)
+     AS t(key text, epic_id integer, description text, action text, priority integer, done boolean,
+          metadata jsonb)
+ON CONFLICT (project_id, key) DO UPDATE
+SET epic_id = EXCLUDED.epic_id, description = EXCLUDED.description, action = EXCLUDED.action,
+    priority = EXCLUDED.priority, done = EXCLUDED.done,
+    metadata = tasks.metadata || EXCLUDED.metadata
+RETURNING id, key;
+
+-- name: tasks_delete_missing
+-- Deletes a project's tasks whose key is not in the given list.
+DELETE FROM tasks WHERE project_id = %(project_id)s AND NOT (key = ANY (%(keys)s::text[]));
+
+-- name: dependencies_delete_for_project
+-- Removes every dependency between a project's tasks.
+DELETE FROM task_dependencies d USING tasks t WHERE t.id = d.task_id AND t.project_id = %(project_id)s;
+
+-- name: dependencies_insert
+-- Inserts dependencies from a JSON array of {task_id, depends_on_task_id, dependency_type}.
+INSERT INTO task_dependencies (task_id, depends_on_task_id, dependency_type)
+SELECT d.task_id, d.depends_on_task_id, d.dependency_type
+FROM jsonb_to_recordset(%(dependencies)s::jsonb)
+     AS d(task_id integer, depends_on_task_id integer, dependency_type text);
+
+-- name: task_levels
+-- Dependency levels of a project's unfinished tasks (raises EP001 naming a cycle).
+SELECT task_id, level FROM execplan_task_levels_v1(%(project_id)s) ORDER BY level, task_id;
+
+-- name: tasks_for_planning
+-- A project's unfinished tasks with their epic's text and their dependency level.
+SELECT t.id, t.key, t.epic_id, t.description, t.action, t.priority, t.metadata,
+       e.name AS epic_name, e.description AS epic_description, e.priority AS epic_priority,
+       l.level,
+       coalesce((SELECT array_agg(d.depends_on_task_id ORDER BY d.depends_on_task_id)
+                 FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_task_id
+                 WHERE d.task_id = t.id AND d.dependency_type = 'hard' AND NOT dt.done),
+                '{}') AS depends_on
+FROM execplan_task_levels_v1(%(project_id)s) l
+JOIN tasks t ON t.id = l.task_id
+LEFT JOIN epics e ON e.id = t.epic_id
+ORDER BY l.level, t.priority, t.id;
+
+-- name: epics_of_project
+-- A project's epics.
+SELECT id, key, name, description, priority, metadata FROM epics
+WHERE project_id = %(project_id)s ORDER BY priority, id;
+
+-- name: tasks_of_project
+-- All of a project's tasks, done or not.
+SELECT id, key, epic_id, description, action, priority, done, metadata FROM tasks
+WHERE project_id = %(project_id)s ORDER BY id;
+
+-- name: plan_next_version
+-- The version the next saved plan of a project gets.
+SELECT coalesce(max(version), 0) + 1 AS version FROM execution_plan_history
+WHERE project_id = %(project_id)s;
+
+-- name: plan_history_insert
+-- Keeps a saved plan version in the history.
+INSERT INTO execution_plan_history (project_id, version, plan)
+VALUES (%(project_id)s, %(version)s, %(plan)s::jsonb);
+
+-- name: plan_store
+-- Writes the plan document into projects.metadata.execution_plan.
+UPDATE projects
+SET metadata = jsonb_set(metadata, '{execution_plan}', %(plan)s::jsonb, true), updated_at = now()
+WHERE id = %(project_id)s;
+
+-- name: tasks_store_predicted_files
+-- Writes every task's predicted files, in one statement, from a JSON array of {id, predicted_files}.
+UPDATE tasks t
+SET metadata = jsonb_set(t.metadata, '{predicted_files}', x.predicted_files, true)
+FROM jsonb_to_recordset(%(tasks)s::jsonb) AS x(id integer, predicted_files jsonb)
+WHERE t.id = x.id AND t.project_id = %(project_id)s;
+
+-- name: plan_get
+-- The stored plan document of a project, or NULL.
+SELECT metadata -> 'execution_plan' AS plan FROM projects WHERE id = %(project_id)s;
+
+-- name: plan_history_versions
+-- Saved plan versions of a project, newest first.
+SELECT version, created_at FROM execution_plan_history WHERE project_id = %(project_id)s
+ORDER BY version DESC;

@@ -1,0 +1,1 @@
+"""execplan's test suite."""
