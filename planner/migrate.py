@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import LiteralString, cast
+from typing import LiteralString
+
+import psycopg
 
 import sql
 
 from .database import Database, translate
-
-import psycopg
 
 
 async def migrate(db: Database) -> list[int]:
@@ -26,7 +26,8 @@ async def migrate(db: Database) -> list[int]:
                 continue
             try:
                 # migration files are package data, never user text
-                await conn.raw.execute(cast(LiteralString, migration.sql))
+                statement: LiteralString = migration.sql
+                await conn.raw.execute(statement)
             except psycopg.Error as error:
                 raise translate(error) from error
             await conn.execute("migrations_record", {"version": migration.version, "name": migration.name})

@@ -38,7 +38,9 @@ class Settings:
             )
         unknown = [kind for kind in self.split_on if kind not in CONFLICT_TYPES]
         if unknown:
-            raise InvalidInputError(f"split_on: unknown conflict type {unknown[0]!r}; known: {CONFLICT_TYPES}")
+            raise InvalidInputError(
+                f"split_on: unknown conflict type {unknown[0]!r}; known: {CONFLICT_TYPES}"
+            )
 
 
 _ENV = {"max_worktrees": "EXECPLAN_MAX_WORKTREES", "default_task_minutes": "EXECPLAN_DEFAULT_TASK_MINUTES"}
@@ -52,7 +54,10 @@ def settings_file() -> Path | None:
         if not path.is_file():
             raise InvalidInputError(f"EXECPLAN_SETTINGS names {path}, which is not a file")
         return path
-    for candidate in (Path("execplan.toml"), Path(platformdirs.user_config_dir("execplan")) / "settings.toml"):
+    for candidate in (
+        Path("execplan.toml"),
+        Path(platformdirs.user_config_dir("execplan")) / "settings.toml",
+    ):
         if candidate.is_file():
             return candidate
     return None

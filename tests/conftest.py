@@ -59,7 +59,9 @@ def db_url(server_url: str, template_db: str) -> Iterator[str]:
     name = f"execplan_test_{uuid.uuid4().hex[:10]}"
     admin(
         server_url,
-        pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(name), pgsql.Identifier(template_db)),
+        pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            pgsql.Identifier(name), pgsql.Identifier(template_db)
+        ),
     )
     yield with_dbname(server_url, name)
     admin(server_url, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
@@ -83,7 +85,9 @@ def git(repo: Path, *args: str) -> str:
         "GIT_CONFIG_GLOBAL": "/dev/null",
         "GIT_CONFIG_NOSYSTEM": "1",
     }
-    done = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    )
     return done.stdout
 
 

@@ -26,7 +26,8 @@ SELECT 'column' AS kind, table_name || '.' || column_name || ' ' || data_type ||
 FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'execplan_migrations'
 UNION ALL
 SELECT 'constraint', conrelid::regclass || ' ' || pg_get_constraintdef(oid)
-FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'execplan_migrations'
+FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'execplan_migrations'
 UNION ALL
 SELECT 'index', indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'execplan_migrations'
 UNION ALL
@@ -118,5 +119,7 @@ def test_queries_are_parameterised_not_formatted() -> None:
 
 def test_layers_are_respected() -> None:
     """import-linter: analyzer and planner never import api; analyzer never imports the database."""
-    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,165 @@
+"""The `execplan` command: db migrate | db url | db shell | import | build | show | demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from planner.builder import ExecutionPlanBuilder
+from planner.database import Database
+from planner.embedded import database_url, embedded_bin_dir
+from planner.errors import ExecplanError, NotFoundError
+from planner.importer import import_task_file, load_task_file
+from planner.migrate import migrate
+from planner.settings import load_settings
+from planner.storage import get_execution_plan
+
+from .projects import resolve_project
+from .render import render_plan
+
+
+async def open_database() -> Database:
+    """An open pool on the configured database, migrated to the current schema."""
+    db = Database(database_url())
+    await db.open()
+    await migrate(db)
+    return db
+
+
+async def cmd_migrate(db: Database, args: argparse.Namespace, out: Console) -> None:
+    applied = await migrate(db)
+    out.print(f"applied migrations {applied}" if applied else "database is up to date")
+
+
+async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> None:
+    spec = load_task_file(Path(args.file))
+    project_id = await import_task_file(db, spec)
+    out.print(f"imported {spec.name} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks")
+
+
+async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
+    project = await resolve_project(db, args.project)
+    settings = load_settings(max_worktrees=args.max_worktrees)
+    plan = await ExecutionPlanBuilder(db, settings).build_plan(str(project["id"]))
+    meta = plan.metadata
+    out.print(
+        f"built plan v{plan.version} of {project['name']}: {meta['task_count']} tasks, "
+        f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
+        f"{len(plan.predicted_conflicts)} predicted conflicts"
+    )
+
+
+async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:
+    project = await resolve_project(db, args.project)
+    plan = await get_execution_plan(db, str(project["id"]))
+    if plan is None:
+        raise NotFoundError(
+            f"project {project['name']!r} has no plan yet: run `execplan build {args.project}`"
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(plan.to_dict(), indent=2) + "\n")
+    else:
+        render_plan(plan, project["name"], out)
+
+
+async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None:
+    from .demo import write_demo
+
+    spec_path = write_demo(Path(args.folder) if args.folder else None)
+    out.print(f"sample repository and tasks file in {spec_path.parent}")
+    await cmd_import(db, argparse.Namespace(file=str(spec_path)), out)
+    await cmd_build(db, argparse.Namespace(project="demo", max_worktrees=args.max_worktrees), out)
+    await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    print(database_url())
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    url = database_url()
+    psql = str(embedded_bin_dir() / "psql") if not os.environ.get("DATABASE_URL") else shutil.which("psql")
+    if not psql:
+        raise ExecplanError("psql is not installed")
+    asyncio.run(_migrated())
+    import subprocess
+
+    return subprocess.call([psql, url, *args.psql_args])
+
+
+async def _migrated() -> None:
+    db = await open_database()
+    await db.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="execplan", description="Conflict-aware execution plans for parallel agents."
+    )
+    top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = top.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    db.add_parser("url", help="print the database URL (starts the embedded server)").set_defaults(
+        sync=cmd_url
+    )
+    shell = db.add_parser("shell", help="psql on the database; extra arguments go to psql")
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER)
+    shell.set_defaults(sync=cmd_shell)
+    imp = sub.add_parser("import", help="import a tasks file (JSON or YAML)")
+    imp.add_argument("file")
+    imp.set_defaults(run=cmd_import)
+    build = sub.add_parser("build", help="build and store a project's plan")
+    build.add_argument("project", help="project name or id")
+    build.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    build.set_defaults(run=cmd_build)
+    show = sub.add_parser("show", help="show a project's stored plan")
+    show.add_argument("project", help="project name or id")
+    show.add_argument("--json", action="store_true", help="print the plan document")
+    show.set_defaults(run=cmd_show)
+    demo = sub.add_parser("demo", help="plan a sample repository and task set, and show it")
+    demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
+    demo.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    demo.set_defaults(run=cmd_demo)
+    return top
+
+
+async def _run(
+    command: Callable[[Database, argparse.Namespace, Console], Awaitable[None]], args: argparse.Namespace
+) -> None:
+    db = await open_database()
+    try:
+        await command(db, args, Console(width=None if sys.stdout.isatty() else 160))
+    finally:
+        await db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if hasattr(args, "sync"):
+            return int(args.sync(args))
+        asyncio.run(_run(args.run, args))
+    except ExecplanError as error:
+        print(f"execplan: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""ExecutionPlanBuilder: from a project's tasks to a stored, conflict-free execution plan.
+
+Levels come from PostgreSQL (`execplan_task_levels_v1`); predicted files from a FilePredictor;
+conflicts from `conflicts`; batches from `batches`; worktrees from `worktrees`. The whole build
+runs in one transaction under the project's advisory lock, so concurrent builds of one project
+run one after the other and each stores the next version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .batches import split_level
+from .conflicts import find_conflicts
+from .database import Database
+from .errors import NotFoundError
+from .mentions import FilePredictor, MentionPredictor
+from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
+from .settings import Settings, load_settings
+from .storage import get_tasks_for_planning, lock_project, save_execution_plan
+from .tasks import PlanningTask
+from .worktrees import Worktree, batch_minutes, group_batch
+
+
+class ExecutionPlanBuilder:
+    """Builds and stores execution plans for the projects of one database."""
+
+    def __init__(
+        self, db: Database, settings: Settings | None = None, predictor: FilePredictor | None = None
+    ) -> None:
+        self.db = db
+        self.settings = settings or load_settings()
+        self.predictor: FilePredictor = predictor or MentionPredictor()
+        self._tasks: dict[int, PlanningTask] = {}
+        self._conflicts: list[FileConflict] = []
+
+    async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
+        """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
+        async with self.db.transaction() as conn:
+            await lock_project(conn, project_id)
+            project = await conn.fetch_one("project_by_id", {"id": project_id})
+            if project is None:
+                raise NotFoundError(f"no project with id {project_id}")
+            tasks = await get_tasks_for_planning(conn, project_id)
+            predicted = await self.predictor.predict(project["repo_path"], tasks)
+            tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
+            plan = self.plan(str(project["id"]), tasks)
+            return await save_execution_plan(conn, plan) if save else plan
+
+    def plan(self, project_id: str, tasks: Sequence[PlanningTask]) -> ExecutionPlan:
+        """The plan of tasks whose levels and predicted files are known (no I/O)."""
+        self._tasks = {t.id: t for t in tasks}
+        levels: dict[int, list[PlanningTask]] = {}
+        for task in tasks:
+            levels.setdefault(task.level, []).append(task)
+        self._conflicts = []
+        batches: list[ExecutionBatch] = []
+        for level in sorted(levels):
+            members = levels[level]
+            conflicts = self.analyze_file_conflicts(members)
+            self._conflicts.extend(conflicts)
+            splitting = self._splitting(conflicts)
+            for part in split_level(
+                members, splitting, self.settings.max_worktrees, self.settings.default_task_minutes
+            ):
+                batches.append(self._batch(len(batches) + 1, part, splitting))
+        epics = {t.epic_id for t in tasks}
+        assignments = self.assign_worktrees(batches, epics)
+        return ExecutionPlan(
+            project_id=project_id,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            version=0,
+            batches=tuple(batches),
+            worktree_assignments=assignments,
+            predicted_conflicts=tuple(self._conflicts),
+            metadata=self._metadata(batches),
+            tasks=tuple(
+                PlanTask(t.id, t.key, t.epic_id, t.predicted_files) for t in sorted(tasks, key=lambda t: t.id)
+            ),
+        )
+
+    def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
+        """Every pair of `tasks` predicted to conflict (of any type), strongest type per pair."""
+        return find_conflicts(tasks)
+
+    def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
+        """task id -> worktree name for every task of `batches` (`epics` is informational)."""
+        assignments: dict[int, str] = {}
+        for batch in batches:
+            for worktree in self._worktrees(batch):
+                for task_id in worktree.task_ids:
+                    assignments[task_id] = worktree.name(batch.batch_id)
+        return assignments
+
+    def validate_batch(self, batch: ExecutionBatch, conflicts: Sequence[FileConflict]) -> bool:
+        """True when the batch keeps the rules: see `batch_violations`."""
+        return not self.batch_violations(batch, conflicts)
+
+    def batch_violations(self, batch: ExecutionBatch, conflicts: Sequence[FileConflict]) -> list[str]:
+        """What is wrong with a batch: conflicting tasks in different worktrees, too many worktrees."""
+        worktree_of = {t: w.name(batch.batch_id) for w in self._worktrees(batch) for t in w.task_ids}
+        problems = []
+        for conflict in self._splitting(conflicts):
+            a, b = conflict.task_ids
+            if a in worktree_of and b in worktree_of and worktree_of[a] != worktree_of[b]:
+                problems.append(
+                    f"batch {batch.batch_id}: tasks {a} and {b} conflict ({conflict.conflict_type}: "
+                    f"{', '.join(conflict.predicted_files)}) but run in different worktrees"
+                )
+        if len(set(worktree_of.values())) > self.settings.max_worktrees:
+            problems.append(
+                f"batch {batch.batch_id}: {len(set(worktree_of.values()))} worktrees, "
+                f"more than max_worktrees={self.settings.max_worktrees}"
+            )
+        return problems
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _splitting(self, conflicts: Sequence[FileConflict]) -> list[FileConflict]:
+        return [c for c in conflicts if c.conflict_type in self.settings.split_on]
+
+    def _worktrees(self, batch: ExecutionBatch) -> list[Worktree]:
+        members = [self._tasks[t] for t in batch.task_ids if t in self._tasks]
+        ids = set(batch.task_ids)
+        relevant = [c for c in self._splitting(self._conflicts) if set(c.task_ids) <= ids]
+        return group_batch(members, relevant, self.settings.max_worktrees, self.settings.default_task_minutes)
+
+    def _batch(
+        self, number: int, members: Sequence[PlanningTask], conflicts: Sequence[FileConflict]
+    ) -> ExecutionBatch:
+        ids = {t.id for t in members}
+        relevant = [c for c in conflicts if set(c.task_ids) <= ids]
+        worktrees = group_batch(
+            members, relevant, self.settings.max_worktrees, self.settings.default_task_minutes
+        )
+        return ExecutionBatch(
+            batch_id=number,
+            task_ids=tuple(t for w in worktrees for t in w.task_ids),
+            can_parallel=len(worktrees) > 1,
+            depends_on=(number - 1,) if number > 1 else (),
+            estimated_duration=batch_minutes(worktrees) * 60,
+        )
+
+    def _metadata(self, batches: Sequence[ExecutionBatch]) -> dict[str, Any]:
+        combined: dict[str, list[int]] = {}
+        for batch in batches:
+            for worktree in self._worktrees(batch):
+                if len(worktree.epic_ids) > 1:
+                    combined[worktree.name(batch.batch_id)] = [e or 0 for e in worktree.epic_ids]
+        total = sum(t.minutes(self.settings.default_task_minutes) for t in self._tasks.values())
+        duration = sum(b.estimated_duration for b in batches)
+        return {
+            "max_worktrees": self.settings.max_worktrees,
+            "split_on": list(self.settings.split_on),
+            "default_task_minutes": self.settings.default_task_minutes,
+            "predictor": type(self.predictor).__name__,
+            "task_count": len(self._tasks),
+            "batch_count": len(batches),
+            "parallel_batches": sum(1 for b in batches if b.can_parallel),
+            "dependency_levels": len({t.level for t in self._tasks.values()}),
+            "conflict_count": len(self._conflicts),
+            "combined_worktrees": combined,
+            "estimated_duration": duration,
+            "estimated_serial_duration": total * 60,
+        }

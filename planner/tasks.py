@@ -1,0 +1,51 @@
+"""What the planner knows of a task: its text, epic, dependency level and duration estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import PredictedFile
+
+
+@dataclass(frozen=True)
+class PlanningTask:
+    """An unfinished task as read for planning (see the `tasks_for_planning` query)."""
+
+    id: int
+    key: str
+    epic_id: int | None
+    level: int
+    description: str = ""
+    action: str = ""
+    priority: int = 0
+    epic_text: str = ""
+    depends_on: tuple[int, ...] = ()
+    estimated_minutes: int | None = None
+    predicted_files: tuple[PredictedFile, ...] = field(default=(), compare=False)
+
+    @property
+    def text(self) -> str:
+        """The task's own words (description and action)."""
+        return f"{self.description}\n{self.action}".strip()
+
+    def minutes(self, default: int) -> int:
+        return self.estimated_minutes if self.estimated_minutes and self.estimated_minutes > 0 else default
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PlanningTask:
+        metadata = row.get("metadata") or {}
+        minutes = metadata.get("estimated_minutes")
+        epic_text = " ".join(p for p in (row.get("epic_name"), row.get("epic_description")) if p)
+        return cls(
+            id=row["id"],
+            key=row["key"],
+            epic_id=row["epic_id"],
+            level=row["level"],
+            description=row["description"],
+            action=row["action"],
+            priority=row["priority"],
+            epic_text=epic_text,
+            depends_on=tuple(row.get("depends_on") or ()),
+            estimated_minutes=minutes if isinstance(minutes, int) and not isinstance(minutes, bool) else None,
+        )
