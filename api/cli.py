@@ -47,8 +47,8 @@ async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> No
 
 
 async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
-    project = await resolve_project(db, args.project)
     settings = load_settings(max_worktrees=args.max_worktrees)
+    project = await resolve_project(db, args.project)
     plan = await ExecutionPlanBuilder(db, settings).build_plan(str(project["id"]))
     meta = plan.metadata
     out.print(

@@ -43,8 +43,12 @@ class PredictedFile:
     confidence: float
     evidence: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # stored with three decimals: round here so a plan equals itself read back
+        object.__setattr__(self, "confidence", round(self.confidence, 3))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "confidence": round(self.confidence, 3), "evidence": list(self.evidence)}
+        return {"path": self.path, "confidence": self.confidence, "evidence": list(self.evidence)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "predicted file") -> PredictedFile:
@@ -65,12 +69,15 @@ class FileConflict:
     conflict_type: ConflictType
     strength: float = 1.0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strength", round(self.strength, 3))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "task_ids": list(self.task_ids),
             "predicted_files": list(self.predicted_files),
             "conflict_type": self.conflict_type,
-            "strength": round(self.strength, 3),
+            "strength": self.strength,
         }
 
     @classmethod

@@ -1,0 +1,190 @@
+"""The `execplan` command end to end: import, build, show (table and JSON), errors, embedded server."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from api.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TASKBENCH = ROOT.parent / "shared" / "bench" / "taskbench.py"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_tasks(folder: Path, repo: Path, tasks: list[dict[str, Any]] | None = None) -> Path:
+    doc = {
+        "project": {"name": "shop", "repo_path": str(repo)},
+        "epics": [{"key": "E1", "name": "API"}, {"key": "E2", "name": "Core"}],
+        "tasks": tasks
+        or [
+            {"key": "T1", "epic": "E2", "description": "Pool in core/database.py"},
+            {"key": "T2", "epic": "E1", "description": "Orders in api/orders.py using core/database.py"},
+            {"key": "T3", "epic": "E1", "description": "Users in api/users.py", "depends_on": ["T1"]},
+        ],
+    }
+    path = folder / "tasks.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def use_db(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EXECPLAN_SETTINGS", str(tmp_path / "settings.toml"))
+    (tmp_path / "settings.toml").write_text("[planner]\nmax_worktrees = 3\n")
+    return db_url
+
+
+def load_taskbench() -> ModuleType:
+    assert TASKBENCH.is_file(), (
+        f"taskbench is expected at {TASKBENCH} (the shared folder beside the repository)"
+    )
+    spec = importlib.util.spec_from_file_location("taskbench", TASKBENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_import_build_show(
+    use_db: str, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "import", str(write_tasks(tmp_path, repo)))
+    assert code == 0, err
+    assert "imported shop" in out and "3 tasks" in out
+    code, out, err = run(capsys, "build", "shop")
+    assert code == 0, err
+    assert "built plan v1 of shop" in out
+    code, out, err = run(capsys, "show", "shop")
+    assert code == 0, err
+    assert "worktree-batch1-epic" in out and "core/database.py" in out and "predicted conflicts" in out
+    code, out, err = run(capsys, "show", "shop", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert set(plan) >= {"project_id", "created_at", "version", "batches", "worktree_assignments",
+                         "predicted_conflicts", "metadata", "tasks"}  # fmt: skip
+    assert plan["metadata"]["max_worktrees"] == 3  # from the settings file
+    assert {t["key"] for t in plan["tasks"]} == {"T1", "T2", "T3"}
+    # by UUID too
+    assert run(capsys, "show", plan["project_id"], "--json")[0] == 0
+
+
+def test_max_worktrees_flag_beats_env_and_file(
+    use_db: str,
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tasks = [{"key": f"T{n}", "epic": f"E{n}", "description": f"pkg{n}/m.py"} for n in range(1, 6)]
+    path = write_tasks(tmp_path, repo, tasks)
+    doc = json.loads(path.read_text())
+    doc["epics"] = [{"key": f"E{n}", "name": f"e{n}"} for n in range(1, 6)]
+    path.write_text(json.dumps(doc))
+    assert run(capsys, "import", str(path))[0] == 0
+    monkeypatch.setenv("EXECPLAN_MAX_WORKTREES", "2")
+    assert run(capsys, "build", "shop")[0] == 0
+    plan = json.loads(run(capsys, "show", "shop", "--json")[1])
+    assert plan["metadata"]["max_worktrees"] == 2
+    assert len(set(plan["worktree_assignments"].values())) == 2
+    assert run(capsys, "build", "shop", "--max-worktrees", "5")[0] == 0
+    plan = json.loads(run(capsys, "show", "shop", "--json")[1])
+    assert len(set(plan["worktree_assignments"].values())) == 5
+
+
+def test_taskbench_scores_the_json(
+    use_db: str, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taskbench = load_taskbench()
+    run(capsys, "import", str(write_tasks(tmp_path, repo)))
+    run(capsys, "build", "shop")
+    plan = json.loads(run(capsys, "show", "shop", "--json")[1])
+    truth = {"tasks": {"T1": {"files": ["core/database.py"], "epic": "E2"},
+                       "T2": {"files": ["api/orders.py", "core/database.py"], "epic": "E1"},
+                       "T3": {"files": ["api/users.py"], "epic": "E1"}}}  # fmt: skip
+    score = taskbench.score(truth, plan)
+    assert score["missing_tasks"] == []
+    assert score["leak"] == 0.0  # T1 and T2 share core/database.py and were kept apart
+    assert score["split_epics"] == 0 and score["widest_batch"] <= 3
+    assert score["file_recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("tasks", "message"),
+    [
+        ([{"key": "T1", "depends_on": ["T2"]}, {"key": "T2", "depends_on": ["T1"]}], "dependency cycle: T"),
+        ([{"key": "T1", "epic": "NOPE"}], "unknown epic 'NOPE'"),
+    ],
+)
+def test_bad_import_exits_non_zero_with_one_line(
+    use_db: str,
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tasks: list[dict[str, Any]],
+    message: str,
+) -> None:
+    code, out, err = run(capsys, "import", str(write_tasks(tmp_path, repo, tasks)))
+    assert code == 1
+    assert message in err and err.startswith("execplan: error: ") and err.count("\n") == 1
+    assert run(capsys, "show", "shop")[0] == 1  # nothing was written
+
+
+def test_show_without_plan_and_unknown_project(
+    use_db: str, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "show", "ghost")
+    assert code == 1 and "no project named or with id 'ghost'" in err
+    run(capsys, "import", str(write_tasks(tmp_path, repo)))
+    code, _, err = run(capsys, "show", "shop")
+    assert code == 1 and "has no plan yet" in err
+
+
+def test_bad_settings_file_names_the_key(
+    use_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "settings.toml").write_text("[planner]\nmax_worktree = 3\n")
+    code, _, err = run(capsys, "build", "anything")
+    assert code == 1 and "unknown setting 'max_worktree'" in err
+
+
+def test_embedded_database_persists_across_runs(tmp_path: Path, repo: Path) -> None:
+    """Two separate processes, no DATABASE_URL: the second sees what the first imported."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["EXECPLAN_DATA_DIR"] = str(tmp_path / "data")
+    env["EXECPLAN_SETTINGS"] = str(tmp_path / "none.toml")
+    (tmp_path / "none.toml").write_text("")
+    cli = [sys.executable, "-m", "api.cli"]
+    first = subprocess.run(
+        [*cli, "import", str(write_tasks(tmp_path, repo))], env=env, capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([*cli, "build", "shop"], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert "built plan v1 of shop" in second.stdout
+    assert (tmp_path / "data" / "pgdata" / "PG_VERSION").is_file()
+
+
+def test_demo_runs_on_a_fresh_data_dir(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["EXECPLAN_DATA_DIR"] = str(tmp_path / "data")
+    env["EXECPLAN_SETTINGS"] = str(tmp_path / "none.toml")
+    (tmp_path / "none.toml").write_text("")
+    done = subprocess.run([sys.executable, "-m", "api.cli", "demo"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "built plan v1 of demo" in done.stdout
+    assert "worktree-batch1-epic" in done.stdout
