@@ -138,7 +138,7 @@ def test_bad_import_exits_non_zero_with_one_line(
     tasks: list[dict[str, Any]],
     message: str,
 ) -> None:
-    code, out, err = run(capsys, "import", str(write_tasks(tmp_path, repo, tasks)))
+    code, _, err = run(capsys, "import", str(write_tasks(tmp_path, repo, tasks)))
     assert code == 1
     assert message in err and err.startswith("execplan: error: ") and err.count("\n") == 1
     assert run(capsys, "show", "shop")[0] == 1  # nothing was written

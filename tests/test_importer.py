@@ -20,8 +20,8 @@ def spec(repo: Path | None = None, **changes: Any) -> dict[str, Any]:
         "tasks": [
             {"key": "T1", "epic": "E1", "description": "Add POST /orders in api/orders.py"},
             {"key": "T2", "epic": "E1", "description": "Tests", "depends_on": ["T1"]},
-            {"key": "T3", "epic": "E2", "description": "Page", "depends_on": ["T1"], "dependency_type": "soft",
-             "estimated_minutes": 45},
+            {"key": "T3", "epic": "E2", "description": "Page", "depends_on": ["T1"],
+             "dependency_type": "soft", "estimated_minutes": 45},
         ],
     }  # fmt: skip
     doc.update(changes)

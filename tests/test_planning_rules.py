@@ -76,8 +76,9 @@ def test_conflicting_tasks_never_run_concurrently() -> None:
 def test_split_beats_merge_when_it_is_faster() -> None:
     # epics 1..4 with two tasks each; a1-b1 and c1-d1 conflict. One batch with merged worktrees
     # takes 4 units; splitting the two conflicting tasks into a second batch takes 2 + 1.
-    tasks = [task(11, 1, ["a/1.py"]), task(12, 1, ["x1.py"]), task(21, 2, ["a/1.py"]), task(22, 2, ["x2.py"]),
-             task(31, 3, ["c/1.py"]), task(32, 3, ["x3.py"]), task(41, 4, ["c/1.py"]), task(42, 4, ["x4.py"])]  # fmt: skip
+    tasks = [task(11, 1, ["a/1.py"]), task(12, 1, ["x1.py"]), task(21, 2, ["a/1.py"]),
+             task(22, 2, ["x2.py"]), task(31, 3, ["c/1.py"]), task(32, 3, ["x3.py"]),
+             task(41, 4, ["c/1.py"]), task(42, 4, ["x4.py"])]  # fmt: skip
     plan = builder().plan("p", tasks)
     assert [b.estimated_duration for b in plan.batches] == [2 * 30 * 60, 30 * 60]
     assert len(plan.batches) == 2
