@@ -1,1 +1,1 @@
-"""Indexes a git repository and ranks the files a task description will touch; knows nothing of the database."""
+"""Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
