@@ -1,1 +1,60 @@
 """Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
+
+from analyzer.history import CommitChange, FileChange, HistoryDelta, read_history
+from analyzer.history_stats import (
+    HistorySettings,
+    HistoryStats,
+    Tally,
+    accumulate_history,
+    change_rate,
+    cochange_confidence,
+    cochange_rows,
+    merge_deltas,
+    stats_from_rows,
+)
+from analyzer.imports import resolve_imports
+from analyzer.indexing import MAX_FILE_BYTES, index_blob, index_file, index_files
+from analyzer.languages import language_of
+from analyzer.mentions import Mentions, extract_mentions
+from analyzer.rank_config import RankConfig
+from analyzer.ranking import PredictedFile, predict
+from analyzer.records import INDEX_VERSION, FileRecord, ImportRef, Symbol, TrackedFile
+from analyzer.repo_index import RepoIndex, build_repo_index, records_by_path
+from analyzer.tracked import is_safe_path, list_tracked_files
+
+__all__ = [
+    "INDEX_VERSION",
+    "MAX_FILE_BYTES",
+    "CommitChange",
+    "FileChange",
+    "FileRecord",
+    "HistoryDelta",
+    "HistorySettings",
+    "HistoryStats",
+    "ImportRef",
+    "Mentions",
+    "PredictedFile",
+    "RankConfig",
+    "RepoIndex",
+    "Symbol",
+    "Tally",
+    "TrackedFile",
+    "accumulate_history",
+    "build_repo_index",
+    "change_rate",
+    "cochange_confidence",
+    "cochange_rows",
+    "extract_mentions",
+    "index_blob",
+    "index_file",
+    "index_files",
+    "is_safe_path",
+    "language_of",
+    "list_tracked_files",
+    "merge_deltas",
+    "predict",
+    "read_history",
+    "records_by_path",
+    "resolve_imports",
+    "stats_from_rows",
+]

@@ -1,0 +1,145 @@
+"""Tables derived once per `RepoIndex` for matching mentions to files: names, symbols, words.
+
+Built on first use and cached for as long as the index object lives, so ranking many tasks
+against one index pays for them once.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from analyzer.history_stats import Tally
+from analyzer.repo_index import RepoIndex, records_by_path
+from analyzer.vocabulary import path_words
+
+DOTTED_SUFFIX_LIMIT = 4
+
+
+@dataclass(frozen=True)
+class FileLookup:
+    """Current paths, and indexes from names, symbols and words to them."""
+
+    paths: frozenset[str]
+    by_basename: dict[str, set[str]]
+    by_stem: dict[str, set[str]]
+    by_extensionless: dict[str, set[str]]
+    directories: dict[str, set[str]]
+    directory_names: dict[str, set[str]]
+    by_symbol: dict[str, set[str]]
+    by_qualified: dict[str, set[str]]
+    by_symbol_lower: dict[str, set[str]]
+    symbol_of: dict[tuple[str, str], str]
+    imported_by: dict[str, set[str]]
+    history_words: dict[str, dict[str, Tally]]
+    postings: dict[str, dict[str, int]]
+    document_length: dict[str, int]
+    average_length: float
+
+
+CACHE: weakref.WeakKeyDictionary[RepoIndex, FileLookup] = weakref.WeakKeyDictionary()
+
+
+def lookup_for(index: RepoIndex) -> FileLookup:
+    """The lookup tables of `index` (built once per index object)."""
+    found = CACHE.get(index)
+    if found is None:
+        found = build_lookup(index)
+        CACHE[index] = found
+    return found
+
+
+def extensionless(path: str) -> str:
+    name = PurePosixPath(path).name
+    return path[: -len(PurePosixPath(name).suffix)] if PurePosixPath(name).suffix else path
+
+
+def build_lookup(index: RepoIndex) -> FileLookup:
+    paths = frozenset(tracked.path for tracked in index.files)
+    by_basename: dict[str, set[str]] = defaultdict(set)
+    by_stem: dict[str, set[str]] = defaultdict(set)
+    by_extensionless: dict[str, set[str]] = defaultdict(set)
+    directories: dict[str, set[str]] = defaultdict(set)
+    directory_names: dict[str, set[str]] = defaultdict(set)
+    for path in paths:
+        pure = PurePosixPath(path)
+        by_basename[pure.name.lower()].add(path)
+        by_stem[pure.name.split(".")[0].lower() if not pure.name.startswith(".") else pure.name].add(path)
+        by_stem[pure.stem.lower()].add(path)
+        parts = extensionless(path).lower().split("/")
+        for start in range(max(0, len(parts) - DOTTED_SUFFIX_LIMIT), len(parts)):
+            by_extensionless["/".join(parts[start:])].add(path)
+        for depth in range(1, len(pure.parts)):
+            directory = "/".join(pure.parts[:depth])
+            directories[directory].add(path)
+            directory_names[pure.parts[depth - 1].lower()].add(directory)
+    by_symbol: dict[str, set[str]] = defaultdict(set)
+    by_qualified: dict[str, set[str]] = defaultdict(set)
+    by_symbol_lower: dict[str, set[str]] = defaultdict(set)
+    symbol_of: dict[tuple[str, str], str] = {}
+    document: dict[str, Counter[str]] = {}
+    by_path = records_by_path(index.files, index.records)
+    for path, record in by_path.items():
+        for symbol in record.symbols:
+            if symbol.kind == "module":
+                continue
+            by_symbol[symbol.name].add(path)
+            by_symbol_lower[symbol.name.lower()].add(path)
+            symbol_of.setdefault((path, symbol.name.lower()), symbol.qualified_name)
+            if "." in symbol.qualified_name:
+                parts = symbol.qualified_name.split(".")
+                for start in range(len(parts) - 1):
+                    by_qualified[".".join(parts[start:])].add(path)
+        counts: Counter[str] = Counter(dict(record.words))
+        for word in path_words(path):
+            counts[word] += 3
+        document[path] = counts
+    imported_by: dict[str, set[str]] = defaultdict(set)
+    for importer, targets in index.imports.items():
+        for target in targets:
+            imported_by[target].add(importer)
+    history_words: dict[str, dict[str, Tally]] = defaultdict(dict)
+    for path, row in index.history.file_words.items():
+        if path in paths:
+            for word, tally in row.items():
+                history_words[word][path] = tally
+    lengths = {path: sum(counts.values()) for path, counts in document.items()}
+    postings: dict[str, dict[str, int]] = defaultdict(dict)
+    for path, counts in document.items():
+        for word, count in counts.items():
+            postings[word][path] = count
+    return FileLookup(
+        paths=paths,
+        by_basename=dict(by_basename),
+        by_stem=dict(by_stem),
+        by_extensionless=dict(by_extensionless),
+        directories=dict(directories),
+        directory_names=dict(directory_names),
+        by_symbol=dict(by_symbol),
+        by_qualified=dict(by_qualified),
+        by_symbol_lower=dict(by_symbol_lower),
+        symbol_of=symbol_of,
+        imported_by=dict(imported_by),
+        history_words=dict(history_words),
+        postings=dict(postings),
+        document_length=lengths,
+        average_length=sum(lengths.values()) / max(1, len(lengths)),
+    )
+
+
+def bm25(lookup: FileLookup, words: list[str], k1: float = 1.2, b: float = 0.75) -> dict[str, float]:
+    """BM25 score of every file's words and path words against `words` (files with a score only)."""
+    scores: dict[str, float] = defaultdict(float)
+    total = len(lookup.document_length)
+    for word in set(words):
+        posting = lookup.postings.get(word, {})
+        if not posting:
+            continue
+        idf = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
+        for path, count in posting.items():
+            norm = k1 * (1 - b + b * lookup.document_length[path] / lookup.average_length)
+            scores[path] += idf * count * (k1 + 1) / (count + norm)
+    return dict(scores)

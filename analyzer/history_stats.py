@@ -1,0 +1,223 @@
+"""History statistics accumulated from `HistoryDelta`s: change counts, co-change, message words.
+
+Each commit has a weight: recency decays it (its weight halves every `half_life` later commits)
+and a sweeping commit of k > `sweep_size` files is discounted by `sweep_size / k`; commits of more
+than `max_pair_files` files add no co-change pairs. Every count is kept twice, as whole commits
+(for evidence like "14 of 20 commits") and as weight (for ranking). Renames carry a file's
+statistics over to its new path; deleted files are dropped. Accumulating deltas one after another
+gives the same statistics as one delta over the same commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from analyzer.history import CommitChange, HistoryDelta
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many commits, and their summed weight."""
+
+    commits: int
+    weight: float
+
+    def plus(self, weight: float) -> Tally:
+        return Tally(self.commits + 1, self.weight + weight)
+
+    def merged(self, other: Tally) -> Tally:
+        return Tally(self.commits + other.commits, self.weight + other.weight)
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """How commits are weighted; stats built with other settings must be rebuilt, not accumulated."""
+
+    half_life: float = 400.0
+    sweep_size: int = 12
+    max_pair_files: int = 40
+
+
+@dataclass(frozen=True, eq=False)
+class HistoryStats:
+    """Accumulated history up to commit `head`. `cochange[a][b]` is symmetric;
+    `file_words[path][word]` counts the commits whose message had `word` and changed `path`."""
+
+    head: str = ""
+    settings: HistorySettings = field(default_factory=HistorySettings)
+    total: Tally = Tally(0, 0.0)
+    files: Mapping[str, Tally] = field(default_factory=dict)
+    cochange: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
+    words: Mapping[str, Tally] = field(default_factory=dict)
+    file_words: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
+
+
+def merge_deltas(first: HistoryDelta, second: HistoryDelta) -> HistoryDelta:
+    """One delta covering `first` then `second` (a `full` second replaces the first)."""
+    if second.full:
+        return second
+    if second.since and first.until and second.since != first.until:
+        raise ValueError(f"deltas do not meet: {first.until} then {second.since}")
+    return HistoryDelta(
+        since=first.since,
+        until=second.until or first.until,
+        full=first.full,
+        commits=first.commits + second.commits,
+    )
+
+
+def accumulate_history(
+    stats: HistoryStats | None, delta: HistoryDelta, settings: HistorySettings
+) -> HistoryStats:
+    """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ)."""
+    if stats is None or delta.full or stats.settings != settings:
+        stats = HistoryStats(settings=settings)
+    decay = 0.5 ** (1.0 / settings.half_life)
+    scale = decay ** len(delta.commits)
+    files = {path: Tally(t.commits, t.weight * scale) for path, t in stats.files.items()}
+    cochange = {
+        a: {b: Tally(t.commits, t.weight * scale) for b, t in row.items()}
+        for a, row in stats.cochange.items()
+    }
+    words = {word: Tally(t.commits, t.weight * scale) for word, t in stats.words.items()}
+    file_words = {
+        p: {w: Tally(t.commits, t.weight * scale) for w, t in row.items()}
+        for p, row in stats.file_words.items()
+    }
+    total = Tally(stats.total.commits, stats.total.weight * scale)
+    for position, commit in enumerate(delta.commits):
+        weight = decay ** (len(delta.commits) - 1 - position)
+        apply_renames(commit, files, cochange, file_words)
+        total = total.plus(weight)
+        add_commit(commit, weight, settings, files, cochange, words, file_words)
+    return HistoryStats(
+        head=delta.until or stats.head,
+        settings=settings,
+        total=total,
+        files=files,
+        cochange=cochange,
+        words=words,
+        file_words=file_words,
+    )
+
+
+def apply_renames(
+    commit: CommitChange,
+    files: dict[str, Tally],
+    cochange: dict[str, dict[str, Tally]],
+    file_words: dict[str, dict[str, Tally]],
+) -> None:
+    """Move every statistic of a renamed file to its new path, and drop deleted files."""
+    for change in commit.changes:
+        if change.status == "R" and change.old_path and change.old_path != change.path:
+            move_path(change.old_path, change.path, files, cochange, file_words)
+        elif change.status == "D":
+            move_path(change.path, None, files, cochange, file_words)
+
+
+def move_path(
+    old: str,
+    new: str | None,
+    files: dict[str, Tally],
+    cochange: dict[str, dict[str, Tally]],
+    file_words: dict[str, dict[str, Tally]],
+) -> None:
+    """Rename `old` to `new` in every table (None: forget `old`); counts merge if `new` has some."""
+    tally = files.pop(old, None)
+    if new is not None and tally is not None:
+        files[new] = files[new].merged(tally) if new in files else tally
+    for other, shared in cochange.pop(old, {}).items():
+        cochange[other].pop(old, None)
+        if new is None or other == new:
+            continue
+        row = cochange.setdefault(new, {})
+        row[other] = row[other].merged(shared) if other in row else shared
+        cochange[other][new] = row[other]
+    moved = file_words.pop(old, {})
+    if new is not None and moved:
+        target = file_words.setdefault(new, {})
+        for word, count in moved.items():
+            target[word] = target[word].merged(count) if word in target else count
+
+
+def add_commit(
+    commit: CommitChange,
+    weight: float,
+    settings: HistorySettings,
+    files: dict[str, Tally],
+    cochange: dict[str, dict[str, Tally]],
+    words: dict[str, Tally],
+    file_words: dict[str, dict[str, Tally]],
+) -> None:
+    """Count one commit of the given recency weight."""
+    paths = sorted({change.path for change in commit.changes if change.status != "D"})
+    size = len(paths)
+    discounted = weight * min(1.0, settings.sweep_size / size) if size else 0.0
+    for word in commit.words:
+        words[word] = words[word].plus(weight) if word in words else Tally(1, weight)
+    for path in paths:
+        files[path] = files[path].plus(discounted) if path in files else Tally(1, discounted)
+        row = file_words.setdefault(path, {})
+        for word in commit.words:
+            row[word] = row[word].plus(discounted) if word in row else Tally(1, discounted)
+    if 1 < size <= settings.max_pair_files:
+        for a in paths:
+            row = cochange.setdefault(a, {})
+            for b in paths:
+                if a != b:
+                    row[b] = row[b].plus(discounted) if b in row else Tally(1, discounted)
+
+
+def cochange_rows(stats: HistoryStats) -> Iterator[tuple[str, str, Tally]]:
+    """Each co-changing pair once, as (a, b, tally) with a < b: the rows to store."""
+    for a, row in stats.cochange.items():
+        for b, tally in row.items():
+            if a < b:
+                yield a, b, tally
+
+
+def stats_from_rows(
+    head: str,
+    settings: HistorySettings,
+    total: Tally,
+    files: Mapping[str, Tally],
+    pairs: Iterable[tuple[str, str, Tally]],
+    words: Mapping[str, Tally],
+    file_words: Iterable[tuple[str, str, Tally]],
+) -> HistoryStats:
+    """Statistics rebuilt from stored rows (pairs once each, file words as (path, word, tally))."""
+    cochange: dict[str, dict[str, Tally]] = defaultdict(dict)
+    for a, b, tally in pairs:
+        cochange[a][b] = tally
+        cochange[b][a] = tally
+    by_path: dict[str, dict[str, Tally]] = defaultdict(dict)
+    for path, word, tally in file_words:
+        by_path[path][word] = tally
+    return HistoryStats(
+        head=head,
+        settings=settings,
+        total=total,
+        files=dict(files),
+        cochange=dict(cochange),
+        words=dict(words),
+        file_words=dict(by_path),
+    )
+
+
+def cochange_confidence(stats: HistoryStats, seed: str, other: str) -> float:
+    """Weighted share of `seed`'s changes that also changed `other` (0 when never seen)."""
+    shared = stats.cochange.get(seed, {}).get(other)
+    changes = stats.files.get(seed)
+    if shared is None or changes is None or changes.weight <= 0:
+        return 0.0
+    return min(1.0, shared.weight / changes.weight)
+
+
+def change_rate(stats: HistoryStats, path: str) -> float:
+    """Weighted share of all commits that changed `path`: its base rate of change."""
+    tally = stats.files.get(path)
+    if tally is None or stats.total.weight <= 0:
+        return 0.0
+    return min(1.0, tally.weight / stats.total.weight)

@@ -1,0 +1,131 @@
+"""Turning tracked blobs into `FileRecord`s: parse source, count words, skip what cannot be read.
+
+A blob that is binary (a NUL byte near its start) or larger than `max_bytes` gets a record with
+`skipped` set and a logged warning, so it is cached like any other and never read again; bytes that
+are not UTF-8 are replaced. `index_files` skips blobs whose SHA is already known and shows a
+progress bar on long scans.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
+
+from rich.progress import Progress
+
+from analyzer.languages import PARSED_LANGUAGES, language_of
+from analyzer.records import FileRecord, ImportRef, Symbol, TrackedFile
+from analyzer.tags import extract_tags
+from analyzer.tracked import read_blobs
+from analyzer.vocabulary import word_counts
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 1_000_000
+"""Blobs larger than this are not read (generated code, data, vendored bundles)."""
+WORD_LIMIT = 300
+"""How many of a file's most frequent words its record keeps."""
+BINARY_SNIFF_BYTES = 8000
+PROGRESS_THRESHOLD = 200
+"""Scans of more blobs than this show a progress bar."""
+GO_MODULE = re.compile(rb"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
+
+
+def index_blob(path: str, blob_sha: str, content: bytes, max_bytes: int = MAX_FILE_BYTES) -> FileRecord:
+    """The record of one blob's content, as found at `path` (the path only decides the language)."""
+    language = language_of(path)
+    if len(content) > max_bytes:
+        return oversized_record(path, blob_sha, len(content), max_bytes)
+    if b"\0" in content[:BINARY_SNIFF_BYTES]:
+        log.warning("skipping %s: binary content", path)
+        return FileRecord(blob_sha=blob_sha, language=language, skipped="binary")
+    try:
+        text = content.decode("utf-8")
+        decode_errors = False
+    except UnicodeDecodeError:
+        log.warning("%s is not valid UTF-8; undecodable bytes replaced", path)
+        text = content.decode("utf-8", errors="replace")
+        decode_errors = True
+    symbols: tuple[Symbol, ...] = ()
+    imports: tuple[ImportRef, ...] = ()
+    if language in PARSED_LANGUAGES:
+        symbols, imports = extract_tags(language, content)
+    elif language == "gomod":
+        found = GO_MODULE.search(content)
+        if found:
+            module = found.group(1).decode("utf-8", errors="replace")
+            symbols = (Symbol(name=module, qualified_name=module, kind="module", line=1),)
+    return FileRecord(
+        blob_sha=blob_sha,
+        language=language,
+        symbols=symbols,
+        imports=imports,
+        words=word_counts(text, WORD_LIMIT),
+        decode_errors=decode_errors,
+    )
+
+
+def oversized_record(path: str, blob_sha: str, size: int, max_bytes: int) -> FileRecord:
+    """The record of a blob too large to read, with a warning."""
+    log.warning("skipping %s: %d bytes is over the %d-byte limit", path, size, max_bytes)
+    return FileRecord(blob_sha=blob_sha, language=language_of(path), skipped="too_large")
+
+
+def index_file(
+    repo: str | Path, tracked_file: TrackedFile, max_bytes: int = MAX_FILE_BYTES
+) -> FileRecord | None:
+    """The record of one tracked file, or None when its blob cannot be read from the repository."""
+    if tracked_file.size > max_bytes:
+        return oversized_record(tracked_file.path, tracked_file.blob_sha, tracked_file.size, max_bytes)
+    for _, content in read_blobs(repo, [tracked_file.blob_sha]):
+        if content is None:
+            return None
+        return index_blob(tracked_file.path, tracked_file.blob_sha, content, max_bytes)
+    return None
+
+
+def index_files(
+    repo: str | Path,
+    files: Sequence[TrackedFile],
+    known_blobs: Collection[str] = frozenset(),
+    max_bytes: int = MAX_FILE_BYTES,
+    progress: bool = True,
+) -> dict[str, FileRecord]:
+    """Records of the files whose blob SHA is not in `known_blobs`, keyed by blob SHA.
+
+    Each blob is read and parsed once even when several paths hold it. Unreadable blobs are left
+    out (and warned about), so a later scan tries them again.
+    """
+    todo: dict[str, TrackedFile] = {}
+    for tracked in files:
+        if tracked.blob_sha not in known_blobs:
+            todo.setdefault(tracked.blob_sha, tracked)
+    records = {
+        tracked.blob_sha: oversized_record(tracked.path, tracked.blob_sha, tracked.size, max_bytes)
+        for tracked in todo.values()
+        if tracked.size > max_bytes
+    }
+    readable = [tracked for tracked in todo.values() if tracked.size <= max_bytes]
+    for tracked, content in _contents(repo, readable, progress):
+        if content is not None:
+            records[tracked.blob_sha] = index_blob(tracked.path, tracked.blob_sha, content, max_bytes)
+    return records
+
+
+def _contents(
+    repo: str | Path, readable: list[TrackedFile], progress: bool
+) -> Iterator[tuple[TrackedFile, bytes | None]]:
+    """Each file with its blob's bytes (None when unreadable), under a progress bar on long scans."""
+    by_sha = {tracked.blob_sha: tracked for tracked in readable}
+    blobs = read_blobs(repo, list(by_sha))
+    if not progress or len(readable) <= PROGRESS_THRESHOLD:
+        for sha, content in blobs:
+            yield by_sha[sha], content
+        return
+    with Progress(transient=True) as bar:
+        task = bar.add_task("indexing files", total=len(readable))
+        for sha, content in blobs:
+            yield by_sha[sha], content
+            bar.advance(task)

@@ -1,0 +1,65 @@
+"""Plain-data records the analyzer takes and returns: tracked files, parsed file records, tags.
+
+Every record is a frozen dataclass of strings, numbers and tuples, so the planner can store it in
+any table and rebuild it unchanged. A `FileRecord` depends only on a blob's bytes and language, so
+it is cached under the git blob SHA (plus `INDEX_VERSION`, bumped whenever parsing changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INDEX_VERSION = 1
+"""Version of the parse output; records stored under another version must be re-parsed."""
+
+
+@dataclass(frozen=True)
+class TrackedFile:
+    """One git-tracked regular file at a revision: its repository-relative path and blob."""
+
+    path: str
+    blob_sha: str
+    size: int
+    mode: str
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A definition found in a file: `qualified_name` is `Class.method` style, `kind` e.g. `class`."""
+
+    name: str
+    qualified_name: str
+    kind: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """An import as written in the source: `kind` is `module` or `submodule` (Rust `mod x;`).
+
+    `target` is the module text (`..pkg.mod`, `./lib/a`, `github.com/x/y`, `crate::a::B`,
+    `com.x.Y`); `names` are the names imported from it where the language lists them.
+    """
+
+    kind: str
+    target: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the analyzer knows about one blob's content, parsed as `language`.
+
+    `skipped` is empty for an indexed blob, else why it was not read (`binary`, `too_large`);
+    `words` are `(word, count)` pairs of the blob's most frequent words, sorted by word.
+    `decode_errors` says the text held bytes that were not UTF-8 and were replaced.
+    """
+
+    blob_sha: str
+    language: str
+    symbols: tuple[Symbol, ...] = ()
+    imports: tuple[ImportRef, ...] = ()
+    words: tuple[tuple[str, int], ...] = ()
+    skipped: str = ""
+    decode_errors: bool = False
+    version: int = INDEX_VERSION

@@ -1,0 +1,64 @@
+"""The snapshot the ranking reads (`RepoIndex`), and one call that builds it, incrementally.
+
+`build_repo_index` is the whole pipeline over plain data: list tracked files, parse only blobs not
+in `known_records`, resolve imports, and add only commits after `history.head`. The planner does the
+same steps itself with its stored records; this function is what benchmarks and tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.history import read_history
+from analyzer.history_stats import HistorySettings, HistoryStats, accumulate_history
+from analyzer.imports import resolve_imports
+from analyzer.indexing import index_files
+from analyzer.records import INDEX_VERSION, FileRecord, TrackedFile
+from analyzer.tracked import list_tracked_files
+
+
+@dataclass(frozen=True, eq=False)
+class RepoIndex:
+    """Files at one revision, the records of their blobs (by blob SHA), the import graph
+    (importer → imported paths) and the history statistics. Compared by identity."""
+
+    files: tuple[TrackedFile, ...]
+    records: Mapping[str, FileRecord]
+    imports: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    history: HistoryStats = field(default_factory=HistoryStats)
+
+
+def records_by_path(
+    files: tuple[TrackedFile, ...], records: Mapping[str, FileRecord]
+) -> dict[str, FileRecord]:
+    """Each tracked path with the record of its blob, where there is one."""
+    return {tracked.path: records[tracked.blob_sha] for tracked in files if tracked.blob_sha in records}
+
+
+def build_repo_index(
+    repo: str | Path,
+    known_records: Mapping[str, FileRecord] | None = None,
+    history: HistoryStats | None = None,
+    settings: HistorySettings | None = None,
+    progress: bool = True,
+) -> RepoIndex:
+    """Index `repo` at HEAD, re-using `known_records` (by blob SHA) and adding to `history`."""
+    settings = settings or HistorySettings()
+    files = tuple(list_tracked_files(repo))
+    known = {sha: record for sha, record in (known_records or {}).items() if record.version == INDEX_VERSION}
+    fresh = index_files(repo, files, known_blobs=known.keys(), progress=progress)
+    records = {**known, **fresh}
+    current = {tracked.blob_sha for tracked in files}
+    records = {sha: record for sha, record in records.items() if sha in current}
+    graph = resolve_imports(records_by_path(files, records), [tracked.path for tracked in files])
+    since = history.head if history is not None and history.settings == settings and history.head else None
+    delta = read_history(repo, since=since)
+    stats = accumulate_history(history if since else None, delta, settings)
+    return RepoIndex(
+        files=files,
+        records=records,
+        imports={path: frozenset(targets) for path, targets in graph.items()},
+        history=stats,
+    )

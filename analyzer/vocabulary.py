@@ -1,0 +1,77 @@
+"""Words for matching text to files: identifiers split into words, lower-cased and lightly stemmed.
+
+The same function turns task text, commit messages, paths and file contents into words, so that
+"Set cookies" and `set_cookie` meet on `cooki`: stemming only strips a few English suffixes
+(`s`, `es`, `ed`, `ing`, a final `e`), enough for plurals and tenses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+WORD_PATTERN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing done down during each else few for from
+    further get got had has have having he her here hers him his how i if in into is it its itself
+    just let like may me might more most much must my no nor not now of off on once only or other our
+    out over own same she should so some such than that the their them then there these they this
+    those through to too under until up upon us very via was we were what when where which while who
+    whom why will with would you your yet etc e g ie eg use used using make makes made new add added
+    adds adding fix fixed fixes fixing update updated updates updating change changed changes changing
+    remove removed removes removing some thing things way one two see now well still
+    """.split()
+)
+"""Words that say nothing about where a change lands; verbs of change go too (every task has one)."""
+
+
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem: `cookies`, `cookie` → `cooki`; `routing`, `routes` → `rout`."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "i"
+    elif word.endswith(("sses", "xes", "ches", "shes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    elif word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4 and not word.endswith("eed"):
+        word = word[:-2]
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("y"):
+        word = word[:-1] + "i"
+    return word
+
+
+def split_identifier(token: str) -> list[str]:
+    """`HTTPServerError` → [`http`, `server`, `error`]; `open_uds_stream` → [`open`, `uds`, `stream`]."""
+    return [part.lower() for part in WORD_PATTERN.findall(token)]
+
+
+def text_words(text: str, min_length: int = 3) -> list[str]:
+    """The stemmed, non-stop words of `text`, in order, with repeats."""
+    words: list[str] = []
+    for token in TOKEN_PATTERN.findall(text):
+        for part in split_identifier(token):
+            if len(part) < min_length or part in STOP_WORDS or part.isdigit():
+                continue
+            words.append(stem(part))
+    return words
+
+
+def word_counts(text: str, limit: int) -> tuple[tuple[str, int], ...]:
+    """The `limit` most frequent words of `text` with their counts, sorted by word."""
+    top = Counter(text_words(text)).most_common(limit)
+    return tuple(sorted(top))
+
+
+def path_words(path: str) -> list[str]:
+    """Words of a path: its directories and file name split like identifiers (`docs/app_ctx.rst`)."""
+    return text_words(path.replace("/", " ").replace(".", " ").replace("-", " "))

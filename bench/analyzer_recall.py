@@ -1,0 +1,133 @@
+"""File recall and precision of `analyzer.predict` on taskbench windows, next to taskbench's baselines.
+
+For every window under `--tb` (default /tmp/tb: `<repo>/window-<n>/{tasks.json,truth.json,repo/}`,
+made by ../shared/bench/taskbench.py), index `repo/` as it was before the window, predict each
+task's files from its description alone, and score them as taskbench does (per task, averaged).
+Also shows recall on the files that conflict (changed by two or more tasks of the window), and
+leak and speedup of taskbench's first-fit plan over the predictions (the planner's own batching is
+measured with `taskbench.py score`). The bm25_top3 column is taskbench's own baseline code.
+
+    .venv/bin/python bench/analyzer_recall.py [--tb /tmp/tb] [--repos flask,httpx] [--set threshold=0.4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import itertools
+import json
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from analyzer import RankConfig, build_repo_index, predict
+
+TASKBENCH = Path("/work/shared/bench/taskbench.py")
+
+
+def load_taskbench(path: Path) -> ModuleType:
+    """taskbench.py imported from its file (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("taskbench", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def file_scores(real: dict[str, set[str]], predicted: dict[str, set[str]]) -> dict[str, float]:
+    """Mean recall and precision per task (taskbench's formula), and recall on conflicting files."""
+    recalls, precisions, hot_hits, hot_total = [], [], 0, 0
+    shared = {f for a, b in itertools.combinations(real, 2) for f in real[a] & real[b]}
+    for key, files in real.items():
+        got = predicted.get(key, set())
+        recalls.append(len(got & files) / len(files))
+        precisions.append(len(got & files) / len(got) if got else 0.0)
+        hot = files & shared
+        hot_hits += len(got & hot)
+        hot_total += len(hot)
+    return {
+        "recall": statistics.mean(recalls),
+        "precision": statistics.mean(precisions),
+        "conflict_recall": hot_hits / hot_total if hot_total else 1.0,
+        "files_per_task": statistics.mean(len(v) for v in predicted.values()) if predicted else 0.0,
+    }
+
+
+def run_window(window: Path, config: RankConfig, taskbench: ModuleType) -> dict[str, dict[str, float]]:
+    spec = json.loads((window / "tasks.json").read_text())
+    truth = json.loads((window / "truth.json").read_text())
+    real = {key: set(task["files"]) for key, task in truth["tasks"].items()}
+    descriptions = {task["key"]: task["description"] for task in spec["tasks"]}
+    index = build_repo_index(window / "repo", progress=False)
+    ours = {key: {p.path for p in predict(index, text, config)} for key, text in descriptions.items()}
+    bm25 = taskbench.bm25_predict(window, descriptions, 3)
+    result = {}
+    for name, predicted in (("analyzer", ours), ("bm25_top3", bm25)):
+        plan = taskbench.score(truth, taskbench.greedy_plan(truth, predicted))
+        result[name] = {**file_scores(real, predicted), "leak": plan["leak"], "speedup": plan["speedup"]}
+    return result
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    fields = {f.name: f.type for f in dataclasses.fields(RankConfig)}
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in fields:
+            raise SystemExit(f"RankConfig has no field {name!r}")
+        overrides[name] = int(value) if fields[name] in ("int", int) else float(value)
+    return overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tb", default="/tmp/tb", help="folder of taskbench windows")
+    parser.add_argument("--repos", default="", help="comma-separated repository names (default: all)")
+    parser.add_argument("--taskbench", default=str(TASKBENCH))
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="override RankConfig"
+    )
+    parser.add_argument("--json", action="store_true", help="print per-window results as JSON too")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    taskbench = load_taskbench(Path(args.taskbench))
+    config = dataclasses.replace(RankConfig(), **parse_overrides(args.set))
+    root = Path(args.tb)
+    repos = args.repos.split(",") if args.repos else sorted(p.name for p in root.iterdir() if p.is_dir())
+    metrics = ("recall", "precision", "conflict_recall", "files_per_task", "leak", "speedup")
+    print(f"{'repo':8} {'method':10} " + " ".join(f"{m[:14]:>14}" for m in metrics))
+    overall: dict[str, list[dict[str, float]]] = {"analyzer": [], "bm25_top3": []}
+    started = time.perf_counter()
+    for repo in repos:
+        windows = sorted((root / repo).glob("window-*"), key=lambda p: int(p.name.split("-")[1]))
+        results = [
+            run_window(window, config, taskbench) for window in windows if (window / "truth.json").exists()
+        ]
+        if args.json:
+            print(json.dumps({repo: results}))
+        for method in ("analyzer", "bm25_top3"):
+            rows = [r[method] for r in results]
+            overall[method] += rows
+            print(
+                f"{repo:8} {method:10} "
+                + " ".join(f"{statistics.mean(r[m] for r in rows):14.3f}" for m in metrics)
+            )
+    for method, rows in overall.items():
+        if rows:
+            print(
+                f"{'all':8} {method:10} "
+                + " ".join(f"{statistics.mean(r[m] for r in rows):14.3f}" for m in metrics)
+            )
+    print(f"{time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
