@@ -19,8 +19,9 @@ from .database import Database
 from .errors import NotFoundError
 from .mentions import FilePredictor, MentionPredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
+from .overrides import apply_overrides
 from .settings import Settings, load_settings
-from .storage import get_tasks_for_planning, lock_project, save_execution_plan
+from .storage import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
 from .tasks import PlanningTask
 from .worktrees import Worktree, batch_minutes, group_batch
 
@@ -48,6 +49,21 @@ class ExecutionPlanBuilder:
             predicted = await self.predictor.predict(project["repo_path"], tasks)
             tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
             plan = self.plan(str(project["id"]), tasks)
+            overrides = await get_overrides(conn, project_id)
+            if overrides:
+                outcome = apply_overrides(
+                    plan, overrides, {t.id: t for t in tasks}, self.settings.default_task_minutes
+                )
+                plan = replace(
+                    outcome.plan,
+                    metadata={
+                        **plan.metadata,
+                        "overrides": {
+                            "stored": overrides.to_dict(),
+                            "not_applied": list(outcome.not_applied),
+                        },
+                    },
+                )
             return await save_execution_plan(conn, plan) if save else plan
 
     def plan(self, project_id: str, tasks: Sequence[PlanningTask]) -> ExecutionPlan:

@@ -25,3 +25,7 @@ class DependencyCycleError(InvalidInputError):
     def __init__(self, cycle: list[str]) -> None:
         self.cycle = cycle
         super().__init__("dependency cycle: " + " -> ".join(cycle))
+
+
+class StalePlanError(ExecplanError):
+    """A change made against a plan version that is no longer the current one."""

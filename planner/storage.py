@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from .errors import NotFoundError
 from .model import ExecutionPlan, PredictedFile
+from .overrides import Overrides
 from .tasks import PlanningTask
 
 
@@ -84,3 +85,14 @@ async def get_execution_plan(conn: Queries, project_id: str) -> ExecutionPlan | 
     if isinstance(document, str):  # a driver without the jsonb loader
         document = json.loads(document)
     return ExecutionPlan.from_dict(document)
+
+
+async def get_overrides(conn: Queries, project_id: str) -> Overrides:
+    """A project's stored manual overrides (empty when it has none)."""
+    document = await conn.fetch_value("overrides_get", {"project_id": project_id})
+    return Overrides.from_dict(document) if document else Overrides()
+
+
+async def store_overrides(conn: Queries, project_id: str, overrides: Overrides) -> None:
+    """Replace a project's stored manual overrides."""
+    await conn.execute("overrides_store", {"project_id": project_id, "overrides": Jsonb(overrides.to_dict())})

@@ -143,3 +143,49 @@ SELECT metadata -> 'execution_plan' AS plan FROM projects WHERE id = %(project_i
 -- Saved plan versions of a project, newest first.
 SELECT version, created_at FROM execution_plan_history WHERE project_id = %(project_id)s
 ORDER BY version DESC;
+
+-- name: overrides_get
+-- A project's stored manual overrides document, or NULL.
+SELECT overrides FROM execution_plan_overrides WHERE project_id = %(project_id)s;
+
+-- name: overrides_store
+-- Stores a project's manual overrides document.
+INSERT INTO execution_plan_overrides (project_id, overrides) VALUES (%(project_id)s, %(overrides)s::jsonb)
+ON CONFLICT (project_id) DO UPDATE SET overrides = EXCLUDED.overrides, updated_at = now();
+
+-- name: notify
+-- Sends a notification on a channel (payloads are JSON text, under 8000 bytes).
+SELECT pg_notify(%(channel)s, %(payload)s);
+
+-- name: projects_needing_plan
+-- Projects whose Session 0 completed after their latest saved plan (or that have none).
+SELECT p.id, p.name
+FROM projects p
+JOIN LATERAL (
+    SELECT max(coalesce(s.ended_at, s.started_at, '-infinity'::timestamptz)) AS completed_at
+    FROM sessions s
+    WHERE s.project_id = p.id AND s.type = 'initializer' AND s.status = 'completed'
+) done ON done.completed_at IS NOT NULL
+LEFT JOIN LATERAL (
+    SELECT max(h.created_at) AS planned_at FROM execution_plan_history h WHERE h.project_id = p.id
+) saved ON true
+WHERE saved.planned_at IS NULL OR saved.planned_at < done.completed_at
+ORDER BY p.name;
+
+-- name: session_upsert
+-- Creates or updates a session of a project by its number; returns it.
+INSERT INTO sessions (project_id, session_number, type, status, started_at, ended_at)
+VALUES (%(project_id)s, %(session_number)s, %(type)s, %(status)s,
+        CASE WHEN %(status)s <> 'pending' THEN now() END,
+        CASE WHEN %(status)s IN ('completed', 'error', 'interrupted') THEN now() END)
+ON CONFLICT (project_id, session_number) DO UPDATE
+SET type = EXCLUDED.type, status = EXCLUDED.status,
+    started_at = coalesce(sessions.started_at, EXCLUDED.started_at),
+    ended_at = CASE WHEN EXCLUDED.status IN ('completed', 'error', 'interrupted')
+                    THEN coalesce(EXCLUDED.ended_at, now()) END
+RETURNING id, project_id, session_number, type, status, started_at, ended_at;
+
+-- name: sessions_of_project
+-- A project's sessions by number.
+SELECT id, project_id, session_number, type, status, started_at, ended_at FROM sessions
+WHERE project_id = %(project_id)s ORDER BY session_number;
