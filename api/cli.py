@@ -81,6 +81,15 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
     await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest_report import run_backtest
+
+    return run_backtest(
+        Path(args.repo), size=args.size, windows=args.windows, seed=args.seed, rev=args.rev,
+        settings=load_settings(max_worktrees=args.max_worktrees),
+    )  # fmt: skip
+
+
 def cmd_url(args: argparse.Namespace) -> int:
     print(database_url())
     return 0
@@ -127,6 +136,16 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("project", help="project name or id")
     show.add_argument("--json", action="store_true", help="print the plan document")
     show.set_defaults(run=cmd_show)
+    backtest = sub.add_parser(
+        "backtest", help="replay a repository's history as task sets and score the plans"
+    )
+    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory)")
+    backtest.add_argument("--size", type=int, default=16, help="tasks per window")
+    backtest.add_argument("--windows", type=int, default=8, help="number of windows")
+    backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")
+    backtest.add_argument("--rev", default="HEAD", help="replay the history that ends here")
+    backtest.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    backtest.set_defaults(sync=cmd_backtest)
     demo = sub.add_parser("demo", help="plan a sample repository and task set, and show it")
     demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
     demo.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")

@@ -30,7 +30,7 @@ class ExecutionPlanBuilder:
     """Builds and stores execution plans for the projects of one database."""
 
     def __init__(
-        self, db: Database, settings: Settings | None = None, predictor: FilePredictor | None = None
+        self, db: Database | None, settings: Settings | None = None, predictor: FilePredictor | None = None
     ) -> None:
         self.db = db
         self.settings = settings or load_settings()
@@ -40,6 +40,8 @@ class ExecutionPlanBuilder:
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
+        if self.db is None:
+            raise TypeError("ExecutionPlanBuilder(db=None) can only plan(), not build_plan()")
         async with self.db.transaction() as conn:
             await lock_project(conn, project_id)
             project = await conn.fetch_one("project_by_id", {"id": project_id})

@@ -8,6 +8,7 @@ the repository (absolute, or with `..`) is refused.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from collections import defaultdict
@@ -133,7 +134,7 @@ class MentionPredictor:
     ) -> dict[int, tuple[PredictedFile, ...]]:
         if not repo_path:
             return {task.id: () for task in tasks}
-        repo = RepositoryFiles(tracked_files(repo_path))
+        repo = RepositoryFiles(await asyncio.to_thread(tracked_files, repo_path))
         result: dict[int, tuple[PredictedFile, ...]] = {}
         for task in tasks:
             found = mentions(task.epic_text, repo, self.weights, self.weights.epic_factor)

@@ -32,7 +32,7 @@ def task(
 def builder(
     max_worktrees: int = 4, split_on: tuple[str, ...] = ("same_file", "same_directory")
 ) -> ExecutionPlanBuilder:
-    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees, split_on=split_on))  # type: ignore[arg-type]
+    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees, split_on=split_on))
 
 
 def concurrent_pairs(plan: ExecutionPlan) -> set[frozenset[int]]:
