@@ -1,0 +1,651 @@
+/* plan.js — the plan page's script (vanilla JS, no build step, no network beyond this server).
+ * Fetches the project's execution plan and tasks from the REST API, draws batches as columns and
+ * worktree lanes as rows with one card per task, marks predicted conflicts, shows a predicted
+ * file's evidence on hover, and follows /api/ws/{id} to redraw whenever the plan changes
+ * (reconnecting with backoff). On a 401 it asks for the API token and keeps it in a cookie.
+ * Data is only ever put on the page with textContent, never parsed as HTML. */
+"use strict";
+
+(() => {
+  const projectId = document.body.dataset.projectId;
+  // The app's root, whatever prefix it is served under: the page lives at <root>projects/{id}/plan.
+  const root = new URL("../../", window.location.href);
+  const apiUrl = (path) => new URL("api/" + path, root).toString();
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    plan: null,
+    etag: null,
+    tasks: new Map(), // task id -> task row from /api/projects/{id}/tasks
+    placement: new Map(), // task id -> "batch|worktree" as last drawn, to mark cards that moved
+    projectName: null,
+    buildError: null,
+    loadError: null,
+    needsToken: false,
+    socket: null,
+    retries: 0,
+    reconnectTimer: null,
+  };
+
+  // ---------------------------------------------------------------- small helpers
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name.startsWith("data-") || name.startsWith("aria-") || name === "role" || name === "title" || name === "tabindex") {
+        node.setAttribute(name, String(value));
+      } else node[name] = value;
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function duration(seconds) {
+    const minutes = Math.round((Number(seconds) || 0) / 60);
+    if (minutes < 60) return `${minutes} min`;
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return rest ? `${hours} h ${rest} min` : `${hours} h`;
+  }
+
+  function when(iso) {
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? String(iso || "") : date.toLocaleString();
+  }
+
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many || one + "s"}`;
+  const CONFLICT_LABEL = { same_file: "same file", same_directory: "same directory", potential: "potential" };
+
+  // The lane of a worktree: its name without the batch, so one epic's worktrees line up in a row.
+  function laneOf(worktree) {
+    const match = /^worktree-batch\d+-(.+)$/.exec(worktree || "");
+    return match ? match[1] : worktree || "unassigned";
+  }
+
+  function laneLabel(lane) {
+    const match = /^epic(\d+)$/.exec(lane);
+    return match ? `epic ${match[1]}` : lane;
+  }
+
+  function laneOrder(a, b) {
+    const na = /^epic(\d+)$/.exec(a);
+    const nb = /^epic(\d+)$/.exec(b);
+    if (na && nb) return Number(na[1]) - Number(nb[1]);
+    if (na || nb) return na ? -1 : 1;
+    return a.localeCompare(b);
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class AuthError extends Error {}
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function detailOf(response) {
+    try {
+      const body = await response.json();
+      const detail = body && body.detail;
+      if (typeof detail === "string") return detail;
+      if (detail !== undefined) return JSON.stringify(detail);
+    } catch (_) {
+      /* not JSON: fall through */
+    }
+    return `${response.status} ${response.statusText}`.trim();
+  }
+
+  async function getJSON(path) {
+    const response = await fetch(apiUrl(path), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (response.status === 401) throw new AuthError(await detailOf(response));
+    if (!response.ok) throw new ApiError(response.status, await detailOf(response));
+    return { body: await response.json(), etag: response.headers.get("ETag") };
+  }
+
+  const pid = encodeURIComponent(projectId);
+
+  // Refreshes never overlap: one asked for while another runs makes it go round once more.
+  let running = null;
+  let again = false;
+  function refresh() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await loadOnce();
+      } while (again);
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  async function loadOnce() {
+    const [plan, tasks] = await Promise.allSettled([
+      getJSON(`projects/${pid}/execution-plan`),
+      getJSON(`projects/${pid}/tasks`),
+    ]);
+    if ([plan, tasks].some((r) => r.status === "rejected" && r.reason instanceof AuthError)) {
+      const failed = [plan, tasks].find((r) => r.status === "rejected" && r.reason instanceof AuthError);
+      showTokenForm(failed.reason.message);
+      return;
+    }
+    if (tasks.status === "fulfilled") {
+      const rows = Array.isArray(tasks.value.body) ? tasks.value.body : tasks.value.body.tasks || [];
+      state.tasks = new Map(rows.map((t) => [Number(t.id), t]));
+    }
+    if (plan.status === "rejected") {
+      const error = plan.reason;
+      if (error instanceof ApiError && error.status === 404) showEmpty(error.message);
+      else setLoadError(`Could not load the plan: ${error.message}`);
+      return;
+    }
+    const { body, etag } = plan.value;
+    state.etag = etag;
+    setLoadError(null);
+    render(body);
+    if (!state.projectName) loadProjectName();
+  }
+
+  async function loadProjectName() {
+    try {
+      const { body } = await getJSON("projects");
+      const rows = Array.isArray(body) ? body : body.projects || [];
+      const project = rows.find((p) => String(p.id).toLowerCase() === projectId.toLowerCase());
+      if (project && project.name) {
+        state.projectName = project.name;
+        $("project-name").textContent = project.name;
+        document.title = `${project.name} · execution plan`;
+      }
+    } catch (_) {
+      /* the name is a nicety: the id is on the page either way */
+    }
+  }
+
+  // ---------------------------------------------------------------- states around the board
+
+  function showTokenForm(message) {
+    state.needsToken = true;
+    $("auth").hidden = false;
+    $("auth-message").textContent = message || "";
+    $("summary").textContent = "Sign-in needed.";
+    setConnection("closed", "no token");
+    $("token-input").focus();
+  }
+
+  function showEmpty(message) {
+    state.plan = null;
+    state.etag = null;
+    $("board-scroll").hidden = true;
+    $("conflicts").hidden = true;
+    $("overrides-banner").hidden = true;
+    const box = $("empty");
+    box.replaceChildren(
+      el("h2", { text: "No plan to show" }),
+      el("p", { class: "detail", text: message }),
+      el("p", {
+        class: "muted",
+        text: "It appears here as soon as one is built (when Session 0 completes, or after POST …/execution-plan/build).",
+      }),
+    );
+    box.hidden = false;
+    $("summary").textContent = `Project ${projectId}`;
+    document.body.dataset.planVersion = "";
+  }
+
+  // Two kinds of trouble share the red banner: the last build failed, the last load failed.
+  function showErrors() {
+    const messages = [state.buildError, state.loadError].filter(Boolean);
+    const banner = $("error-banner");
+    banner.textContent = messages.join(" · ");
+    banner.hidden = messages.length === 0;
+  }
+
+  function setBuildError(message) {
+    state.buildError = message;
+    showErrors();
+  }
+
+  function setLoadError(message) {
+    state.loadError = message;
+    showErrors();
+  }
+
+  function setBuilding(on) {
+    const badge = $("build-status");
+    badge.hidden = !on;
+    badge.textContent = on ? "building…" : "";
+    document.body.classList.toggle("is-building", on);
+  }
+
+  function setConnection(kind, text) {
+    const badge = $("connection");
+    badge.dataset.state = kind;
+    badge.textContent = text || kind;
+  }
+
+  // ---------------------------------------------------------------- drawing the plan
+
+  function render(plan) {
+    const previous = state.placement;
+    const previousVersion = state.plan ? state.plan.version : null;
+    state.plan = plan;
+    document.body.dataset.planVersion = String(plan.version);
+    $("empty").hidden = true;
+    $("auth").hidden = true;
+
+    const planTasks = new Map((plan.tasks || []).map((t) => [Number(t.id), t]));
+    const assignments = plan.worktree_assignments || {};
+    const batches = plan.batches || [];
+    const conflicts = plan.predicted_conflicts || [];
+    const meta = plan.metadata || {};
+    const keyOf = (id) => (planTasks.get(id) || state.tasks.get(id) || {}).key || `#${id}`;
+
+    // conflicts by task, for the badges
+    const conflictsOf = new Map();
+    conflicts.forEach((conflict, index) => {
+      for (const id of conflict.task_ids) {
+        if (!conflictsOf.has(Number(id))) conflictsOf.set(Number(id), []);
+        conflictsOf.get(Number(id)).push(index);
+      }
+    });
+
+    // worktrees per (batch, lane), in the order the batch lists its tasks
+    const lanes = new Set();
+    const cells = new Map(); // `${batchIndex}|${lane}` -> Map(worktree -> [task ids])
+    const batchOf = new Map();
+    batches.forEach((batch, index) => {
+      for (const rawId of batch.task_ids) {
+        const id = Number(rawId);
+        const worktree = assignments[String(id)] || "unassigned";
+        const lane = laneOf(worktree);
+        lanes.add(lane);
+        batchOf.set(id, batch.batch_id);
+        const key = `${index}|${lane}`;
+        if (!cells.has(key)) cells.set(key, new Map());
+        const worktrees = cells.get(key);
+        if (!worktrees.has(worktree)) worktrees.set(worktree, []);
+        worktrees.get(worktree).push(id);
+      }
+    });
+    const laneList = [...lanes].sort(laneOrder);
+
+    // header summary
+    const parallel = batches.filter((b) => b.can_parallel).length;
+    const parts = [
+      `version ${plan.version}`,
+      plural(batches.length, "batch", "batches"),
+      plural(batchOf.size, "task"),
+      `${parallel} parallel`,
+      plural(conflicts.length, "predicted conflict"),
+    ];
+    if (meta.estimated_duration !== undefined) {
+      let text = `≈ ${duration(meta.estimated_duration)}`;
+      if (meta.estimated_serial_duration) text += ` (${duration(meta.estimated_serial_duration)} one at a time)`;
+      parts.push(text);
+    }
+    parts.push(`built ${when(plan.created_at)}`);
+    const summary = $("summary");
+    summary.textContent = parts.join(" · ");
+    summary.classList.remove("flash");
+    void summary.offsetWidth; // restart the animation
+    if (previousVersion !== null && previousVersion !== plan.version) summary.classList.add("flash");
+
+    // overrides that no longer apply
+    const notApplied = ((meta.overrides || {}).not_applied || []).map((item) => item.reason || JSON.stringify(item));
+    const overrides = $("overrides-banner");
+    overrides.hidden = notApplied.length === 0;
+    overrides.replaceChildren(
+      notApplied.length ? el("strong", { text: "Manual adjustments not applied: " }) : "",
+      notApplied.join("; "),
+    );
+
+    // the board: a grid, one column per batch after the lane labels, one row per lane
+    const board = $("board");
+    board.style.setProperty("--batches", String(Math.max(batches.length, 1)));
+    const headRow = el(
+      "div",
+      { class: "row head-row", role: "row" },
+      el("div", { class: "corner", role: "columnheader", text: "lane \\ batch" }),
+      batches.map((batch, index) =>
+        el(
+          "div",
+          {
+            class: `batch-head ${batch.can_parallel ? "parallel" : "sequential"}`,
+            role: "columnheader",
+            "data-batch-id": batch.batch_id,
+            "data-batch-index": index,
+          },
+          el("span", { class: "batch-name", text: `Batch ${batch.batch_id}` }),
+          el(
+            "span",
+            { class: "batch-facts" },
+            batch.can_parallel ? "parallel" : "sequential",
+            ` · ≈ ${duration(batch.estimated_duration)}`,
+            batch.depends_on && batch.depends_on.length ? ` · after ${batch.depends_on.join(", ")}` : "",
+          ),
+        ),
+      ),
+    );
+    const combined = meta.combined_worktrees || {};
+    const rows = laneList.map((lane) =>
+      el(
+        "div",
+        { class: "row lane", role: "row", "data-lane": lane },
+        el("div", { class: "lane-head", role: "rowheader", text: laneLabel(lane) }),
+        batches.map((batch, index) => {
+          const worktrees = cells.get(`${index}|${lane}`);
+          const cell = el("div", { class: "cell", role: "cell", "data-lane": lane, "data-batch-id": batch.batch_id });
+          if (!worktrees) {
+            cell.classList.add("empty");
+            return cell;
+          }
+          for (const [worktree, ids] of worktrees) {
+            const epics = combined[worktree];
+            cell.append(
+              el(
+                "section",
+                { class: "worktree", "data-worktree": worktree },
+                el(
+                  "header",
+                  { class: "worktree-name" },
+                  el("span", { text: worktree }),
+                  epics && epics.length > 1 ? el("span", { class: "muted", text: ` epics ${epics.join(" + ")}` }) : "",
+                ),
+                ids.map((id, position) =>
+                  card(id, position, ids.length, batch.batch_id, worktree, planTasks, conflicts, conflictsOf, keyOf),
+                ),
+              ),
+            );
+          }
+          return cell;
+        }),
+      ),
+    );
+    board.replaceChildren(headRow, ...rows);
+    $("board-scroll").hidden = batches.length === 0;
+    if (batches.length === 0) {
+      const box = $("empty");
+      box.replaceChildren(el("h2", { text: "Nothing left to plan" }), el("p", { text: "Every task of this project is done." }));
+      box.hidden = false;
+    }
+
+    // conflict list
+    const list = $("conflict-list");
+    list.replaceChildren(
+      ...conflicts.map((conflict, index) => {
+        const [a, b] = conflict.task_ids.map(Number);
+        return el(
+          "li",
+          { class: `conflict conflict-${conflict.conflict_type}`, "data-conflict-index": index, tabindex: 0 },
+          el("span", { class: `badge conflict-${conflict.conflict_type}`, text: CONFLICT_LABEL[conflict.conflict_type] || conflict.conflict_type }),
+          el("span", { class: "pair", text: `${keyOf(a)} ↔ ${keyOf(b)}` }),
+          el("span", { class: "files", text: (conflict.predicted_files || []).join(", ") }),
+          el("span", { class: "muted resolution", text: resolution(a, b, batchOf, assignments) }),
+        );
+      }),
+    );
+    $("conflicts").hidden = conflicts.length === 0;
+
+    // remember where every card was, and mark those that moved since the last drawing
+    const placement = new Map();
+    for (const [id, batchId] of batchOf) placement.set(id, `${batchId}|${assignments[String(id)]}`);
+    if (previousVersion !== null && previousVersion !== plan.version) {
+      for (const [id, where] of placement) {
+        if (previous.get(id) !== where) {
+          const node = board.querySelector(`.card[data-task-id="${id}"]`);
+          if (node) node.classList.add("moved");
+        }
+      }
+    }
+    state.placement = placement;
+  }
+
+  function resolution(a, b, batchOf, assignments) {
+    const ba = batchOf.get(a);
+    const bb = batchOf.get(b);
+    if (ba === undefined || bb === undefined) return "";
+    if (ba !== bb) return `apart: batches ${Math.min(ba, bb)} and ${Math.max(ba, bb)}`;
+    const wa = assignments[String(a)];
+    if (wa === assignments[String(b)]) return `one after the other in ${wa}`;
+    return `same batch ${ba}, different worktrees`;
+  }
+
+  function card(id, position, count, batchId, worktree, planTasks, conflicts, conflictsOf, keyOf) {
+    const planned = planTasks.get(id) || {};
+    const row = state.tasks.get(id) || {};
+    const key = planned.key || row.key || `#${id}`;
+    const mine = conflictsOf.get(id) || [];
+    // the card's edge takes the colour of its strongest conflict
+    const kinds = mine.map((index) => conflicts[index].conflict_type);
+    const worst = ["same_file", "same_directory", "potential"].find((kind) => kinds.includes(kind));
+    const node = el("article", {
+      class: `card${mine.length ? ` has-conflict edge-${worst || "potential"}` : ""}`,
+      "data-task-id": id,
+      "data-task-key": key,
+      "data-batch-id": batchId,
+      "data-worktree": worktree,
+    });
+    const badges = mine.map((index) => {
+      const conflict = conflicts[index];
+      const other = conflict.task_ids.map(Number).find((t) => t !== id);
+      const kind = conflict.conflict_type;
+      return el("span", {
+        class: `badge conflict-badge conflict-${kind}`,
+        "data-conflict-index": index,
+        title: `${CONFLICT_LABEL[kind] || kind} conflict with ${keyOf(other)}: ${(conflict.predicted_files || []).join(", ")}`,
+        text: `⚠ ${keyOf(other)}`,
+      });
+    });
+    node.append(
+      el(
+        "header",
+        { class: "card-head" },
+        count > 1 ? el("span", { class: "order", title: "order in its worktree", text: `${position + 1}.` }) : "",
+        el("span", { class: "key", text: key }),
+        el("span", { class: "badges" }, badges),
+      ),
+    );
+    const description = row.description || "";
+    if (description) node.append(el("p", { class: "description", title: description, text: description }));
+    const files = planned.predicted_files || [];
+    if (files.length) {
+      node.append(
+        el(
+          "ul",
+          { class: "files", "aria-label": "predicted files" },
+          files.map((file) => {
+            const confidence = Math.max(0, Math.min(1, Number(file.confidence) || 0));
+            const item = el(
+              "li",
+              { class: "file", tabindex: 0, "data-path": file.path },
+              el("span", { class: "path", text: file.path }),
+              el("span", { class: "confidence", text: `${Math.round(confidence * 100)}%` }),
+            );
+            item.style.setProperty("--confidence", String(confidence));
+            item.evidence = file.evidence || [];
+            item.confidence = confidence;
+            return item;
+          }),
+        ),
+      );
+    } else {
+      node.append(el("p", { class: "muted small", text: "no predicted files" }));
+    }
+    return node;
+  }
+
+  // ---------------------------------------------------------------- hover: evidence, conflicts
+
+  const tooltip = $("tooltip");
+
+  function showTip(target) {
+    const evidence = target.evidence || [];
+    tooltip.replaceChildren(
+      el("div", { class: "tip-path", text: target.dataset.path }),
+      el("div", { class: "tip-confidence", text: `confidence ${Math.round((target.confidence || 0) * 100)}%` }),
+      evidence.length
+        ? el("ul", { class: "tip-evidence" }, evidence.map((line) => el("li", { text: line })))
+        : el("div", { class: "muted", text: "no evidence recorded" }),
+    );
+    tooltip.hidden = false;
+    target.setAttribute("aria-describedby", "tooltip");
+    const box = target.getBoundingClientRect();
+    const tip = tooltip.getBoundingClientRect();
+    const left = Math.max(8, Math.min(box.left, window.innerWidth - tip.width - 8));
+    let top = box.bottom + 6;
+    if (top + tip.height > window.innerHeight - 8) top = Math.max(8, box.top - tip.height - 6);
+    tooltip.style.left = `${left}px`;
+    tooltip.style.top = `${top}px`;
+  }
+
+  function hideTip(target) {
+    tooltip.hidden = true;
+    if (target) target.removeAttribute("aria-describedby");
+  }
+
+  function highlightConflict(index, on) {
+    const conflict = state.plan && (state.plan.predicted_conflicts || [])[index];
+    if (!conflict) return;
+    for (const id of conflict.task_ids) {
+      const node = document.querySelector(`.card[data-task-id="${Number(id)}"]`);
+      if (node) node.classList.toggle("highlight", on);
+    }
+  }
+
+  function onOver(event, on) {
+    const file = event.target.closest && event.target.closest(".file");
+    if (file) {
+      if (on) showTip(file);
+      else hideTip(file);
+      return;
+    }
+    const conflict = event.target.closest && event.target.closest("[data-conflict-index]");
+    if (conflict) highlightConflict(Number(conflict.dataset.conflictIndex), on);
+  }
+
+  document.addEventListener("pointerover", (event) => onOver(event, true));
+  document.addEventListener("pointerout", (event) => onOver(event, false));
+  document.addEventListener("focusin", (event) => onOver(event, true));
+  document.addEventListener("focusout", (event) => onOver(event, false));
+  window.addEventListener("scroll", () => hideTip(null), true);
+
+  // ---------------------------------------------------------------- live updates
+
+  function connect() {
+    if (state.needsToken) return;
+    const url = new URL(`api/ws/${pid}`, root);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    let socket;
+    try {
+      socket = new WebSocket(url.toString());
+    } catch (error) {
+      scheduleReconnect();
+      return;
+    }
+    state.socket = socket;
+    setConnection("connecting");
+    socket.addEventListener("open", () => {
+      state.retries = 0;
+      setConnection("live");
+      refresh(); // catch up on anything that happened while we were not listening
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      if (!message || String(message.project_id || "").toLowerCase() !== projectId.toLowerCase()) return;
+      switch (message.type) {
+        case "execution_plan_building":
+          setBuilding(true);
+          break;
+        case "execution_plan_ready":
+        case "execution_plan_updated":
+          setBuilding(false);
+          setBuildError(null);
+          refresh();
+          break;
+        case "execution_plan_error":
+          setBuilding(false);
+          setBuildError(`Plan build failed: ${message.error || "unknown error"}`);
+          break;
+        default:
+          break;
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      if (event.code === 1008 || event.code === 4401 || event.code === 4403) {
+        refresh(); // shows the token form if the API says 401
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (state.needsToken || state.reconnectTimer) return;
+    const base = Math.min(15000, 500 * 2 ** state.retries);
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    state.retries += 1;
+    setConnection("reconnecting", `reconnecting in ${Math.ceil(delay / 1000)} s`);
+    state.reconnectTimer = window.setTimeout(() => {
+      state.reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (state.socket || state.needsToken) return;
+    if (state.reconnectTimer) {
+      window.clearTimeout(state.reconnectTimer);
+      state.reconnectTimer = null;
+    }
+    state.retries = 0;
+    connect();
+  }
+
+  window.addEventListener("online", reconnectNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+
+  // ---------------------------------------------------------------- the token form
+
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("token-input").value.trim();
+    // cookie-octet (RFC 6265): a token with other characters cannot travel in a cookie as it is
+    if (!/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/.test(token)) {
+      $("auth-message").textContent =
+        "That token has characters a cookie cannot carry (spaces, quotes, commas, semicolons or backslashes).";
+      return;
+    }
+    const secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = `execplan_token=${token}; path=/; SameSite=Strict${secure}`;
+    window.location.reload();
+  });
+
+  // ---------------------------------------------------------------- start
+
+  refresh().catch((error) => setLoadError(`Could not load the plan: ${error.message}`));
+  connect();
+})();

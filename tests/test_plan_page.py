@@ -1,0 +1,410 @@
+"""The plan page, driven in headless Chromium (Debian's `chromium`, installed by `.ci/run`).
+
+A real plan is built by the planner on this test's own PostgreSQL database and served over HTTP
+and WebSocket by uvicorn on a free loopback port; Playwright opens `/projects/{id}/plan` and the
+test checks what is on screen: batches left to right, each worktree lane holding its tasks'
+cards, conflict badges, a file's evidence on hover, and the page following the plan (building
+indicator, an adjusted plan, a rebuild, a failed build) without being reloaded. A screenshot of
+the page is written to the test's temporary folder (its path is printed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI, HTTPException, Response, WebSocket, WebSocketDisconnect
+from playwright.async_api import Browser, Page, async_playwright, expect
+from psycopg import sql as pgsql
+
+from api.page import router as page_router
+from api.page import serves_without_token
+from planner.adjust import adjust_plan
+from planner.automation import EVENTS_CHANNEL, announce, build_and_announce
+from planner.builder import ExecutionPlanBuilder
+from planner.database import Database
+from planner.errors import NotFoundError
+from planner.importer import import_task_file, parse_task_file
+from planner.overrides import Overrides
+from planner.settings import Settings
+from planner.storage import get_execution_plan
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 8000
+
+TASKS: dict[str, Any] = {
+    "project": {"name": "shop"},
+    "epics": [
+        {"key": "D", "name": "Data", "priority": 1},
+        {"key": "A", "name": "API", "priority": 2},
+        {"key": "W", "name": "Web", "priority": 3},
+    ],
+    "tasks": [
+        {"key": "T1", "epic": "D", "description": "Add a connection pool to core/database.py"},
+        {"key": "T2", "epic": "A", "description": "Add POST /orders in api/orders.py", "depends_on": ["T1"]},
+        {"key": "T3", "epic": "W", "description": "Orders page calling api/orders.py", "depends_on": ["T1"]},
+        {"key": "T4", "epic": "W", "description": "Style the shop in web/app.js"},
+        {"key": "T5", "epic": "A", "description": "Read DATABASE_URL in core/config.py"},
+        {"key": "T6", "epic": "A", "description": "Create api/users.py sign-up", "depends_on": ["T2"]},
+    ],
+}
+
+
+# --------------------------------------------------------------------------- the app under test
+
+
+def page_app(db_url: str) -> FastAPI:
+    """The plan page's router with the API endpoints it reads (plan, tasks, projects, WebSocket).
+
+    Everything is real — the database, the stored plan, the events from `planner.automation`
+    arriving through LISTEN/NOTIFY — and shaped like the service's API of DESIGN.md.
+    """
+    clients: set[asyncio.Queue[str]] = set()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with (
+            Database(db_url, max_size=4) as db,
+            await psycopg.AsyncConnection.connect(db_url, autocommit=True) as listener,
+        ):
+            await listener.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(EVENTS_CHANNEL)))
+
+            async def fan_out() -> None:
+                async for note in listener.notifies():
+                    for queue in list(clients):
+                        queue.put_nowait(note.payload)
+
+            pump = asyncio.create_task(fan_out())
+            app.state.db = db
+            yield
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+    app = FastAPI(lifespan=lifespan)
+    app.include_router(page_router)
+
+    def db_of(app: FastAPI) -> Database:
+        db: Database = app.state.db
+        return db
+
+    @app.get("/api/projects")
+    async def projects() -> list[dict[str, str]]:
+        rows = await db_of(app).fetch_all("projects_list")
+        return [{"id": str(r["id"]), "name": r["name"]} for r in rows]
+
+    @app.get("/api/projects/{project_id}/execution-plan")
+    async def execution_plan(project_id: str, response: Response) -> dict[str, Any]:
+        try:
+            plan = await get_execution_plan(db_of(app), project_id)
+        except NotFoundError as error:
+            raise HTTPException(404, str(error)) from error
+        if plan is None:
+            raise HTTPException(404, f"project {project_id} has no execution plan yet")
+        response.headers["ETag"] = f'"{plan.version}"'
+        return plan.to_dict()
+
+    @app.get("/api/projects/{project_id}/tasks")
+    async def tasks(project_id: str) -> list[dict[str, Any]]:
+        return await db_of(app).fetch_all("tasks_of_project", {"project_id": project_id})
+
+    @app.websocket("/api/ws/{project_id}")
+    async def events(websocket: WebSocket, project_id: str) -> None:
+        await websocket.accept()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        clients.add(queue)
+        receiving = asyncio.create_task(websocket.receive_text())
+        try:
+            while True:
+                sending = asyncio.create_task(queue.get())
+                await asyncio.wait({receiving, sending}, return_when=asyncio.FIRST_COMPLETED)
+                if receiving.done():  # the client spoke (ignored) or left
+                    sending.cancel()
+                    receiving.result()
+                    receiving = asyncio.create_task(websocket.receive_text())
+                else:
+                    await websocket.send_text(sending.result())
+        except WebSocketDisconnect:
+            pass
+        finally:
+            clients.discard(queue)
+            receiving.cancel()
+
+    return app
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        if not server.started:
+            if task.done():
+                task.result()  # raises what stopped it
+            raise RuntimeError("uvicorn did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
+    """A new tab on `url`, and the list its script errors and console errors are collected in."""
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    await page.goto(url)
+    return page, errors
+
+
+# What the page draws, read from the DOM in one go: boxes and data attributes.
+LAYOUT_JS = """() => {
+  const box = (n) => {
+    const r = n.getBoundingClientRect();
+    return {x: r.x, y: r.y, w: r.width, h: r.height};
+  };
+  return {
+    batches: [...document.querySelectorAll('.batch-head')].map(n => ({id: +n.dataset.batchId, box: box(n)})),
+    lanes: [...document.querySelectorAll('.lane')].map(n => ({lane: n.dataset.lane,
+                                                              box: box(n.querySelector('.lane-head'))})),
+    worktrees: [...document.querySelectorAll('.worktree')].map(n => ({
+      name: n.dataset.worktree, lane: n.closest('.lane').dataset.lane,
+      batch: +n.closest('.cell').dataset.batchId, box: box(n),
+      cards: [...n.querySelectorAll('.card')].map(c => c.dataset.taskKey)})),
+    cards: [...document.querySelectorAll('.card')].map(n => ({key: n.dataset.taskKey, box: box(n),
+      worktree: n.dataset.worktree, batch: +n.dataset.batchId,
+      badges: [...n.querySelectorAll('.conflict-badge')].filter(b => b.offsetWidth > 0).length})),
+  };
+}"""
+
+
+def inside(inner: dict[str, float], outer: dict[str, float], slack: float = 1.0) -> bool:
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["w"] <= outer["x"] + outer["w"] + slack
+        and inner["y"] + inner["h"] <= outer["y"] + outer["h"] + slack
+    )
+
+
+def check_layout(layout: dict[str, Any], plan: dict[str, Any]) -> None:
+    """The picture matches the plan: columns in batch order, lanes as rows, cards where they belong."""
+    keys = {t["id"]: t["key"] for t in plan["tasks"]}
+    batch_ids = [b["batch_id"] for b in plan["batches"]]
+    heads = layout["batches"]
+    assert [h["id"] for h in heads] == batch_ids
+    xs = [h["box"]["x"] for h in heads]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), f"batch columns not left to right: {xs}"
+    column = {h["id"]: h["box"] for h in heads}
+    row = {lane["lane"]: lane["box"] for lane in layout["lanes"]}
+    ys = [box["y"] for box in row.values()]
+    assert len(set(ys)) == len(ys), "two lanes share a row"
+
+    expected: dict[str, list[str]] = {}
+    for batch in plan["batches"]:
+        for task_id in batch["task_ids"]:
+            expected.setdefault(plan["worktree_assignments"][str(task_id)], []).append(keys[task_id])
+    drawn = {w["name"]: w for w in layout["worktrees"]}
+    assert {name: w["cards"] for name, w in drawn.items()} == expected
+    for name, worktree in drawn.items():
+        lane = name.split("-", 2)[2]  # worktree-batch{N}-epic{M}: the lane is epic{M}
+        assert worktree["lane"] == lane
+        lane_box, col_box = row[lane], column[worktree["batch"]]
+        # the worktree sits in its lane's row and its batch's column
+        assert lane_box["y"] - 1 <= worktree["box"]["y"]
+        assert worktree["box"]["y"] + worktree["box"]["h"] <= lane_box["y"] + lane_box["h"] + 1
+        assert col_box["x"] - 1 <= worktree["box"]["x"]
+        assert worktree["box"]["x"] + worktree["box"]["w"] <= col_box["x"] + col_box["w"] + 1
+    for card in layout["cards"]:
+        assert inside(card["box"], drawn[card["worktree"]]["box"]), card
+        assert card["box"]["w"] > 100 and card["box"]["h"] > 30, f"card too small to read: {card}"
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def tasks_file(repo: Path, name: str = "shop", **changes: Any) -> Any:
+    doc = {**TASKS, "project": {"name": name, "repo_path": str(repo)}, **changes}
+    return parse_task_file(doc, repo)
+
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: Path, tmp_path: Path) -> None:
+    settings = Settings()
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        plan = (await ExecutionPlanBuilder(db, settings).build_plan(project_id)).to_dict()
+        assert plan["predicted_conflicts"], "the test plan needs a predicted conflict"
+        assert len(plan["batches"]) >= 3
+        keys = {t["id"]: t["key"] for t in plan["tasks"]}
+        ids = {key: task_id for task_id, key in keys.items()}
+
+        async with serving(page_app(db_url)) as base, chromium() as browser:
+            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+            body = page.locator("body")
+            await expect(body).to_have_attribute("data-plan-version", "1")
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+            # header: version and summary; descriptions come from the tasks endpoint
+            summary = page.locator("#summary")
+            await expect(summary).to_contain_text("version 1")
+            await expect(summary).to_contain_text(f"{len(plan['batches'])} batches")
+            await expect(summary).to_contain_text(f"{len(plan['tasks'])} tasks")
+            await expect(page.locator("#project-name")).to_have_text("shop")
+            t2 = page.locator('.card[data-task-key="T2"]')
+            await expect(t2.locator(".description")).to_have_text("Add POST /orders in api/orders.py")
+
+            check_layout(await page.evaluate(LAYOUT_JS), plan)
+
+            # conflicts: a badge on both cards of each, and a list
+            for conflict in plan["predicted_conflicts"]:
+                a, b = (keys[t] for t in conflict["task_ids"])
+                for key, other in ((a, b), (b, a)):
+                    badge = page.locator(f'.card[data-task-key="{key}"] .conflict-badge')
+                    await expect(badge.filter(has_text=other)).to_be_visible()
+            items = page.locator("#conflict-list li")
+            await expect(items).to_have_count(len(plan["predicted_conflicts"]))
+            await expect(items.first).to_contain_text("↔")
+
+            # hovering a predicted file shows its confidence and evidence
+            predicted = next(t for t in plan["tasks"] if t["key"] == "T2")["predicted_files"][0]
+            tooltip = page.locator("#tooltip")
+            await expect(tooltip).to_be_hidden()
+            await t2.locator(f'.file[data-path="{predicted["path"]}"]').hover()
+            await expect(tooltip).to_be_visible()
+            await expect(tooltip).to_contain_text(predicted["path"])
+            await expect(tooltip).to_contain_text(f"{round(predicted['confidence'] * 100)}%")
+            for line in predicted["evidence"]:
+                await expect(tooltip).to_contain_text(line)
+            shot = tmp_path / "plan-page.png"
+            await page.screenshot(path=str(shot), full_page=True)
+            print(f"plan page screenshot: {shot}")
+            await page.mouse.move(0, 0)
+            await expect(tooltip).to_be_hidden()
+
+            # from here on, nothing may reload the page
+            await page.evaluate("window.__sameDocument = true")
+
+            # a build starting shows the indicator
+            await announce(db, "execution_plan_building", project_id)
+            await expect(page.locator("#build-status")).to_have_text("building…")
+
+            # a manual adjustment (the PATCH logic) moves T4 to the last batch: the page redraws
+            last = plan["batches"][-1]["batch_id"]
+            adjusted = await adjust_plan(db, project_id, Overrides(moves={ids["T4"]: last}), 1, settings)
+            await announce(db, "execution_plan_updated", project_id, version=adjusted.version)
+            await expect(body).to_have_attribute("data-plan-version", "2")
+            await expect(page.locator("#build-status")).to_be_hidden()
+            await expect(page.locator('.card[data-task-key="T4"]')).to_have_attribute(
+                "data-batch-id", str(last)
+            )
+            check_layout(await page.evaluate(LAYOUT_JS), adjusted.to_dict())
+
+            # a rebuild after the tasks changed (T7 added) arrives through build_and_announce
+            extra = {"key": "T7", "epic": "D", "description": "Index orders in core/database.py"}
+            await import_task_file(db, tasks_file(repo, tasks=[*TASKS["tasks"], extra]))
+            rebuilt = (await build_and_announce(db, project_id, settings)).to_dict()
+            await expect(body).to_have_attribute("data-plan-version", "3")
+            await expect(page.locator('.card[data-task-key="T7"] .description')).to_have_text(
+                "Index orders in core/database.py"
+            )
+            check_layout(await page.evaluate(LAYOUT_JS), rebuilt)
+
+            # a failed build is reported, the last plan stays on screen
+            await announce(db, "execution_plan_error", project_id, error="dependency cycle: T1 -> T2 -> T1")
+            await expect(page.locator("#error-banner")).to_contain_text("dependency cycle: T1 -> T2 -> T1")
+            await expect(page.locator(".card")).to_have_count(len(rebuilt["tasks"]))
+            await page.screenshot(path=str(tmp_path / "plan-page-live.png"), full_page=True)
+
+            assert await page.evaluate("window.__sameDocument") is True
+            assert errors == []
+
+
+async def test_plan_page_without_a_plan_shows_why_and_then_the_plan(db_url: str, repo: Path) -> None:
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo, name="later"))
+        async with serving(page_app(db_url)) as base, chromium() as browser:
+            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+            await expect(page.locator("#empty")).to_contain_text("has no execution plan yet")
+            await expect(page.locator("#board-scroll")).to_be_hidden()
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+            await build_and_announce(db, project_id, Settings())
+            await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+            await expect(page.locator("#empty")).to_be_hidden()
+            await expect(page.locator(".card")).to_have_count(len(TASKS["tasks"]))
+            # the only error is the browser's note of the plan's 404
+            assert [e for e in errors if "status of 404" not in e] == []
+
+
+async def test_page_and_assets_are_served_without_the_network() -> None:
+    app = FastAPI()
+    app.include_router(page_router)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://page") as client:
+        project_id = "7d4c2a8e-1b2f-4c3d-9e8f-0a1b2c3d4e5f"
+        page = await client.get(f"/projects/{project_id}/plan")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert f'data-project-id="{project_id}"' in page.text
+        assert "{{PROJECT_ID}}" not in page.text
+        assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN
+        for name, kind in (("plan.js", "text/javascript"), ("plan.css", "text/css")):
+            asset = await client.get(f"/static/{name}")
+            assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+            assert "http://" not in asset.text and "https://" not in asset.text
+        bad = await client.get("/projects/not-a-uuid/plan")
+        assert bad.status_code == 404 and "is not a project id" in bad.text
+        assert "<script" not in (await client.get("/projects/<script>/plan")).text
+        assert (await client.get("/static/page.py")).status_code == 404
+        assert (await client.get("/static/..%2Fpage.py")).status_code == 404
+    # what the authentication middleware may let through: the frame and assets, nothing else
+    assert serves_without_token("GET", f"/projects/{project_id}/plan")
+    assert serves_without_token("GET", "/static/plan.js") and serves_without_token("HEAD", "/static/plan.css")
+    assert not serves_without_token("POST", f"/projects/{project_id}/plan")
+    assert not serves_without_token("GET", f"/api/projects/{project_id}/execution-plan")
+    assert not serves_without_token("GET", f"/projects/{project_id}/plan/x")
+    assert not serves_without_token("GET", "/static/page.py")
