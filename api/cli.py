@@ -1,4 +1,4 @@
-"""The `execplan` command: db migrate | db url | db shell | import | build | show | demo."""
+"""The `execplan` command: db migrate | db url | db shell | import | build | show | demo | serve."""
 
 from __future__ import annotations
 
@@ -106,6 +106,36 @@ def cmd_shell(args: argparse.Namespace) -> int:
     return subprocess.call([psql, url, *args.psql_args])
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP and WebSocket API with uvicorn (embedded database unless DATABASE_URL is set)."""
+    import importlib.util
+
+    import uvicorn
+
+    from .app import ServiceConfig, create_app
+    from .auth import TOKEN_VARIABLE, bind_refusal, token_from_env
+
+    token = token_from_env()
+    refusal = bind_refusal(args.host, token)
+    if refusal:
+        raise ExecplanError(refusal)
+    for name in ("api", "planner"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    if token is None:
+        print(
+            f"execplan: {TOKEN_VARIABLE} is not set: no authentication, serving on loopback only",
+            file=sys.stderr,
+        )
+    if not (importlib.util.find_spec("websockets") or importlib.util.find_spec("wsproto")):
+        print(
+            "execplan: no WebSocket library (websockets or wsproto) installed: /api/ws/ is unavailable",
+            file=sys.stderr,
+        )
+    app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 async def _migrated() -> None:
     db = await open_database()
     await db.close()
@@ -150,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
     demo.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
     demo.set_defaults(run=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(sync=cmd_serve)
     return top
 
 

@@ -189,3 +189,31 @@ RETURNING id, project_id, session_number, type, status, started_at, ended_at;
 -- A project's sessions by number.
 SELECT id, project_id, session_number, type, status, started_at, ended_at FROM sessions
 WHERE project_id = %(project_id)s ORDER BY session_number;
+
+-- name: project_needs_plan
+-- Whether one project's Session 0 completed after its latest saved plan (or it has none).
+SELECT EXISTS (
+    SELECT 1
+    FROM (
+        SELECT max(coalesce(s.ended_at, s.started_at, '-infinity'::timestamptz)) AS completed_at
+        FROM sessions s
+        WHERE s.project_id = %(project_id)s AND s.type = 'initializer' AND s.status = 'completed'
+    ) done
+    WHERE done.completed_at IS NOT NULL
+      AND coalesce((SELECT max(h.created_at) FROM execution_plan_history h
+                    WHERE h.project_id = %(project_id)s) < done.completed_at, true)
+) AS needed;
+
+-- name: autobuild_try_lock
+-- Takes, without waiting, the session lock that lets one server process build a project automatically.
+SELECT pg_try_advisory_lock(hashtextextended('execplan_autobuild:' || %(project_id)s::text, 0)) AS locked;
+
+-- name: autobuild_unlock
+-- Releases the automatic-build lock taken by autobuild_try_lock.
+SELECT pg_advisory_unlock(hashtextextended('execplan_autobuild:' || %(project_id)s::text, 0)) AS unlocked;
+
+-- name: dependencies_of_project
+-- Every dependency between a project's tasks.
+SELECT d.task_id, d.depends_on_task_id, d.dependency_type
+FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+WHERE t.project_id = %(project_id)s ORDER BY d.task_id, d.depends_on_task_id;

@@ -1,0 +1,198 @@
+"""The HTTP and WebSocket service: app factory, lifespan and the dependencies routes read.
+
+`create_app(settings, config)` builds a FastAPI app whose lifespan opens the psycopg pool,
+migrates the database, starts the event broadcaster (plan events → WebSocket clients) and the
+Session-0 listener with its periodic sweep, and keeps them on `app.state`; on shutdown it stops
+them and cancels running builds. Run it with `execplan serve`, or
+`uvicorn --factory api.app:create_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
+
+from planner.database import Database
+from planner.embedded import database_url as configured_database_url
+from planner.errors import (
+    DatabaseError,
+    ExecplanError,
+    InvalidInputError,
+    NotFoundError,
+    StalePlanError,
+)
+from planner.migrate import migrate
+from planner.settings import Settings, load_settings
+
+from .auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
+from .events import EventBroadcaster
+from .listener import DEFAULT_BACKOFF, Backoff, BuildRunner, ChannelListener, SessionListener
+
+log = logging.getLogger(__name__)
+
+PAGE_MODULE = "api.page"  # the plan page, when present: a `router` served behind the same auth
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the service runs (the planner's own settings are `planner.settings.Settings`)."""
+
+    database_url: str | None = None  # None: DATABASE_URL, else the embedded PostgreSQL
+    api_token: str | None = field(default=None, repr=False)  # None: no authentication
+    pool_size: int = 10
+    sweep_interval: float = 60.0  # seconds between sweeps for plans a lost notification missed
+    health_interval: float = 5.0  # seconds between checks of an idle LISTEN connection
+    backoff: Backoff = DEFAULT_BACKOFF
+    client_queue_size: int = 100  # events kept for a WebSocket client that does not keep up
+    max_concurrent_builds: int = 3
+    startup_timeout: float = 10.0  # how long start-up waits for the LISTEN connections
+
+    @classmethod
+    def from_env(cls, **values: Any) -> ServiceConfig:
+        """The configuration with the API token from EXECPLAN_API_TOKEN."""
+        return cls(api_token=token_from_env(), **values)
+
+
+# -- dependencies ----------------------------------------------------------------------------------
+
+
+def database_of(connection: HTTPConnection) -> Database:
+    return cast(Database, connection.app.state.db)
+
+
+def settings_of(connection: HTTPConnection) -> Settings:
+    return cast(Settings, connection.app.state.settings)
+
+
+def builds_of(connection: HTTPConnection) -> BuildRunner:
+    return cast(BuildRunner, connection.app.state.builds)
+
+
+def events_of(connection: HTTPConnection) -> EventBroadcaster:
+    return cast(EventBroadcaster, connection.app.state.events)
+
+
+DatabaseDep = Annotated[Database, Depends(database_of)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+BuildsDep = Annotated[BuildRunner, Depends(builds_of)]
+EventsDep = Annotated[EventBroadcaster, Depends(events_of)]
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+ERROR_STATUS: tuple[tuple[type[ExecplanError], int], ...] = (
+    (NotFoundError, 404),
+    (StalePlanError, 412),
+    (InvalidInputError, 422),
+    (DatabaseError, 503),
+    (ExecplanError, 400),
+)
+
+
+async def execplan_error_response(request: Request, error: Exception) -> JSONResponse:
+    """The response for one of the project's own exceptions: its status and its one-line reason."""
+    status = next(code for kind, code in ERROR_STATUS if isinstance(error, kind))
+    if status >= 500:
+        log.warning("%s %s: %s", request.method, request.url.path, error)
+    return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+# -- the app ---------------------------------------------------------------------------------------
+
+
+async def _wait_listening(listeners: list[ChannelListener], seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            for listener in listeners:
+                await listener.listening.wait()
+    except TimeoutError:
+        log.warning("start-up: LISTEN connections not up after %.0fs; events may be late", seconds)
+
+
+def create_app(settings: Settings | None = None, config: ServiceConfig | None = None) -> FastAPI:
+    """The execplan service; `config` defaults to ServiceConfig.from_env()."""
+    service = config or ServiceConfig.from_env()
+    planner_settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = service.database_url
+        if url is None:  # starting the embedded server blocks: not on the event loop
+            url = await asyncio.to_thread(configured_database_url)
+        db = Database(url, max_size=service.pool_size)
+        await db.open()
+        try:
+            await migrate(db)
+            builds = BuildRunner(db, planner_settings, max_concurrent=service.max_concurrent_builds)
+            events = EventBroadcaster(
+                url,
+                queue_size=service.client_queue_size,
+                health_interval=service.health_interval,
+                backoff=service.backoff,
+            )
+            events.observers.append(builds.observe)
+            sessions = SessionListener(
+                url,
+                db,
+                builds,
+                sweep_interval=service.sweep_interval,
+                health_interval=service.health_interval,
+                backoff=service.backoff,
+            )
+            app.state.db, app.state.settings, app.state.builds = db, planner_settings, builds
+            app.state.events, app.state.session_listener = events, sessions
+            tasks = [asyncio.create_task(events.run(), name="execplan-events")]
+            try:
+                # events first, so that the first automatic builds are heard
+                await _wait_listening([events.listener], service.startup_timeout)
+                tasks.append(asyncio.create_task(sessions.run(), name="execplan-session-listener"))
+                await _wait_listening([sessions.channel], service.startup_timeout)
+                if service.api_token is None:
+                    log.warning(
+                        "%s is not set: the API has no authentication; serve it on loopback only",
+                        TOKEN_VARIABLE,
+                    )
+                else:
+                    log.info("every request needs the bearer token of %s", TOKEN_VARIABLE)
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await builds.close()
+        finally:
+            await db.close()
+
+    app = FastAPI(
+        title="execplan",
+        summary="Conflict-aware execution plans for AI coding agents in parallel git worktrees",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    for kind, _ in ERROR_STATUS:
+        app.add_exception_handler(kind, execplan_error_response)
+
+    from . import routes_plans, routes_projects  # they read the dependencies above
+
+    app.include_router(routes_projects.router)
+    app.include_router(routes_plans.router)
+    if importlib.util.find_spec(PAGE_MODULE) is not None:
+        app.include_router(importlib.import_module(PAGE_MODULE).router)
+    if service.api_token is not None:
+        app.add_middleware(BearerTokenMiddleware, token=service.api_token)
+        schema = app.openapi()  # cached by FastAPI: document the bearer scheme in it
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": TOKEN_VARIABLE}
+        }
+        schema["security"] = [{"bearer": []}]
+    return app

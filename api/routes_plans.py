@@ -1,0 +1,166 @@
+"""REST and WebSocket routes of execution plans: read, build, adjust, and follow plan events.
+
+The plan's version is its entity tag: GET answers with `ETag: "<version>"`, and PATCH needs
+`If-Match: "<version>"` (428 without it, 412 when the plan has moved on), so two people cannot
+overwrite each other's adjustments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, HTTPException, Response, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from planner.adjust import adjust_plan
+from planner.automation import announce, plan_summary
+from planner.errors import InvalidInputError, NotFoundError
+from planner.overrides import Overrides
+from planner.storage import get_execution_plan
+
+from .app import BuildsDep, DatabaseDep, EventsDep, SettingsDep
+from .auth import deny_websocket
+from .events import Subscription
+from .routes_projects import NOT_FOUND, REFUSED, ProjectId, project_row
+from .schemas import BuildAccepted, ErrorBody, ExecutionPlanDoc, PlanPatch
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["plans"])
+
+PLAN = "/api/projects/{project_id}/execution-plan"
+
+
+def entity_tag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    """The plan version an If-Match header names: 428 when absent, 412 when it names none."""
+    if if_match is None or if_match.strip() == "*":
+        raise HTTPException(
+            428, 'If-Match with the plan\'s version is required (If-Match: "<version>", from the ETag)'
+        )
+    tag = if_match.strip()
+    if tag.startswith('"') and tag.endswith('"') and len(tag) >= 2:
+        tag = tag[1:-1]
+    if not tag.isascii() or not tag.isdigit():
+        raise HTTPException(412, f'If-Match {if_match!r} does not name a plan version like "3"')
+    return int(tag)
+
+
+@router.get(
+    PLAN,
+    response_model=ExecutionPlanDoc,
+    responses={**NOT_FOUND, 304: {"description": "not modified (If-None-Match names the current version)"}},
+)
+async def get_plan(
+    project_id: ProjectId,
+    db: DatabaseDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The project's stored plan, with `ETag: "<version>"`; 404 when it has none yet."""
+    plan = await get_execution_plan(db, str(project_id))
+    if plan is None:
+        raise NotFoundError(
+            f"project {project_id} has no execution plan yet: POST {PLAN.format(project_id=project_id)}/build"
+        )
+    tag = entity_tag(plan.version)
+    if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return plan.to_dict()
+
+
+@router.post(PLAN + "/build", status_code=202, response_model=BuildAccepted, responses=NOT_FOUND)
+async def build_plan(project_id: ProjectId, db: DatabaseDep, builds: BuildsDep) -> BuildAccepted:
+    """Start building the plan in the background; follow it on the WebSocket.
+
+    A build of this project already running (in any server process) is not duplicated: the answer
+    is still 202, with that build's id and `already_running: true`.
+    """
+    await project_row(db, project_id)
+    build_id, already_running = builds.request(str(project_id))
+    return BuildAccepted(build_id=build_id, project_id=project_id, already_running=already_running)
+
+
+@router.patch(
+    PLAN,
+    response_model=ExecutionPlanDoc,
+    responses={
+        **NOT_FOUND,
+        **REFUSED,
+        412: {"model": ErrorBody, "description": "the plan is no longer at the If-Match version"},
+        428: {"model": ErrorBody, "description": "If-Match is missing"},
+    },
+)
+async def patch_plan(
+    project_id: ProjectId,
+    body: PlanPatch,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Adjust the plan: move tasks between batches, mark batches sequential, choose worktrees.
+
+    Refused whole (422, with the reasons) when it names an unknown task or batch or would run a
+    task before one of its dependencies. Adjustments are kept apart and re-applied on every
+    rebuild; the answer is the new plan, with its ETag, and `execution_plan_updated` goes out.
+    """
+    version = expected_version(if_match)
+    patch = Overrides.from_dict(body.model_dump())
+    if not patch:
+        raise InvalidInputError("the patch changes nothing: give worktree_assignments or batch_overrides")
+    plan = await adjust_plan(db, str(project_id), patch, version, settings)
+    await announce(
+        db, "execution_plan_updated", str(project_id), version=plan.version, summary=plan_summary(plan)
+    )
+    response.headers["ETag"] = entity_tag(plan.version)
+    return plan.to_dict()
+
+
+@router.websocket("/api/ws/{project_id}")
+async def plan_events(websocket: WebSocket, project_id: UUID, db: DatabaseDep, events: EventsDep) -> None:
+    """The project's plan events as JSON text: execution_plan_building, _ready, _updated, _error."""
+    if await db.fetch_one("project_by_id", {"id": project_id}) is None:
+        body = json.dumps({"detail": f"no project with id {project_id}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await deny_websocket(websocket.scope, websocket.receive, websocket.send, 404, body, headers)
+        return
+    with events.subscribe(str(project_id)) as subscription:
+        await websocket.accept()
+        await forward_events(websocket, subscription)
+
+
+async def forward_events(websocket: WebSocket, subscription: Subscription) -> None:
+    """Send the subscription's events until the client goes away (what it sends is ignored)."""
+
+    async def send_events() -> None:
+        while True:
+            event = await subscription.next()
+            await websocket.send_text(event.model_dump_json())
+
+    async def until_closed() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    sender = asyncio.create_task(send_events())
+    closed = asyncio.create_task(until_closed())
+    try:
+        await asyncio.wait({sender, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, closed):
+            task.cancel()
+        for task in (sender, closed):
+            try:
+                await task
+            except (asyncio.CancelledError, WebSocketDisconnect, OSError):
+                pass
+            except RuntimeError as error:  # sending on a socket the client has just closed
+                log.debug("WebSocket of project %s ended: %s", subscription.project_id, error)

@@ -1,0 +1,254 @@
+"""What goes over the wire: pydantic models of request bodies, responses and WebSocket events.
+
+Request bodies forbid unknown keys (a misspelt key is a 422 naming it) and are strict about types.
+The plan document mirrors DESIGN.md; plan events mirror the JSON `planner.automation.announce`
+sends with `pg_notify`, told apart by their `type`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SessionType = Literal["initializer", "coding", "review"]
+SessionStatus = Literal["pending", "running", "completed", "error", "interrupted"]
+DependencyType = Literal["hard", "soft"]
+TaskKey = Annotated[str, Field(min_length=1)] | int
+
+
+class Body(BaseModel):
+    """A request body: unknown keys and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorBody(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+# -- projects, epics, tasks, sessions --------------------------------------------------------------
+
+
+class ProjectSpec(Body):
+    name: Annotated[str, Field(min_length=1)]
+    repo_path: str | None = Field(
+        default=None, description="absolute path of the top of the project's git repository"
+    )
+
+
+class EpicSpec(Body):
+    key: TaskKey
+    name: str
+    description: str | None = None
+    priority: int = 0
+    metadata: dict[str, Any] | None = None
+
+
+class TaskSpec(Body):
+    key: TaskKey
+    epic: TaskKey | None = None
+    description: str | None = None
+    action: str | None = None
+    priority: int = 0
+    depends_on: list[TaskKey] | None = None
+    dependency_type: DependencyType | None = None
+    done: bool = False
+    estimated_minutes: Annotated[int, Field(gt=0)] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class TasksFile(Body):
+    """A tasks file as in DESIGN.md; the project of that name is created or replaced."""
+
+    project: ProjectSpec
+    epics: list[EpicSpec] = []
+    tasks: list[TaskSpec]
+
+
+class ProjectSummary(BaseModel):
+    id: UUID
+    name: str
+    repo_path: str | None
+
+
+class ProjectDetail(ProjectSummary):
+    created_at: datetime
+    updated_at: datetime
+    plan_version: int | None = Field(description="version of the stored plan, null when there is none")
+
+
+class ImportedProject(ProjectSummary):
+    created: bool = Field(description="true when the project is new, false when it was replaced")
+    epics: int
+    tasks: int
+
+
+class Epic(BaseModel):
+    id: int
+    key: str
+    name: str
+    description: str
+    priority: int
+    metadata: dict[str, Any]
+
+
+class Dependency(BaseModel):
+    task_id: int = Field(description="the task depended on")
+    dependency_type: DependencyType
+
+
+class Task(BaseModel):
+    id: int
+    key: str
+    epic_id: int | None
+    description: str
+    action: str
+    priority: int
+    done: bool
+    metadata: dict[str, Any]
+    depends_on: list[Dependency]
+
+
+class SessionUpdate(Body):
+    """A session's type and status; Session 0 of type initializer moving to completed builds the plan."""
+
+    type: SessionType
+    status: SessionStatus
+
+
+class Session(BaseModel):
+    id: UUID
+    project_id: UUID
+    session_number: int
+    type: SessionType
+    status: SessionStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+# -- the plan ------------------------------------------------------------------------------------
+
+
+class PredictedFileDoc(BaseModel):
+    path: str
+    confidence: float
+    evidence: list[str]
+
+
+class ConflictDoc(BaseModel):
+    task_ids: list[int]
+    predicted_files: list[str]
+    conflict_type: Literal["same_file", "same_directory", "potential"]
+    strength: float
+
+
+class BatchDoc(BaseModel):
+    batch_id: int
+    task_ids: list[int]
+    can_parallel: bool
+    depends_on: list[int]
+    estimated_duration: int = Field(description="seconds")
+
+
+class PlanTaskDoc(BaseModel):
+    id: int
+    key: str
+    epic_id: int | None
+    predicted_files: list[PredictedFileDoc]
+
+
+class ExecutionPlanDoc(BaseModel):
+    """The plan document (`projects.metadata.execution_plan`); `metadata.overrides` reports overrides."""
+
+    model_config = ConfigDict(extra="allow")
+
+    project_id: str
+    created_at: str
+    version: int
+    batches: list[BatchDoc]
+    worktree_assignments: dict[str, str]
+    predicted_conflicts: list[ConflictDoc]
+    metadata: dict[str, Any]
+    tasks: list[PlanTaskDoc]
+
+
+class BatchMove(Body):
+    """Move a task to another batch of the plan."""
+
+    task_id: int
+    batch_id: int
+
+
+class BatchSequential(Body):
+    """Run a batch's tasks one after the other in one worktree (or undo that)."""
+
+    batch_id: int
+    sequential: bool
+
+
+class PlanPatch(Body):
+    """Manual adjustments; kept and re-applied on every rebuild."""
+
+    worktree_assignments: dict[str, str] = Field(
+        default_factory=dict, description="task id -> worktree name of the task's batch"
+    )
+    batch_overrides: list[BatchMove | BatchSequential] = []
+
+
+class BuildAccepted(BaseModel):
+    build_id: str
+    project_id: UUID
+    already_running: bool = Field(description="true: a build of this project was already running; its id")
+
+
+# -- plan events (WebSocket) -----------------------------------------------------------------------
+
+
+class Event(BaseModel):
+    """Fields every plan event has; unknown fields a newer sender adds are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    project_id: str
+
+
+class PlanSummary(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: int
+    batches: int
+    tasks: int
+    parallel_batches: int
+    conflicts: int
+    overrides_not_applied: int = 0
+
+
+class PlanBuilding(Event):
+    type: Literal["execution_plan_building"]
+    build_id: str | None = None
+
+
+class PlanReady(Event):
+    type: Literal["execution_plan_ready"]
+    build_id: str | None = None
+    summary: PlanSummary
+
+
+class PlanUpdated(Event):
+    type: Literal["execution_plan_updated"]
+    version: int
+    summary: PlanSummary
+
+
+class PlanError(Event):
+    type: Literal["execution_plan_error"]
+    build_id: str | None = None
+    error: str
+
+
+PlanEvent = Annotated[PlanBuilding | PlanReady | PlanUpdated | PlanError, Field(discriminator="type")]
