@@ -1,17 +1,17 @@
 """The plan page, driven in headless Chromium (Debian's `chromium`, installed by `.ci/run`).
 
-A real plan is built by the planner on this test's own PostgreSQL database and served over HTTP
-and WebSocket by uvicorn on a free loopback port; Playwright opens `/projects/{id}/plan` and the
-test checks what is on screen: batches left to right, each worktree lane holding its tasks'
-cards, conflict badges, a file's evidence on hover, and the page following the plan (building
-indicator, an adjusted plan, a rebuild, a failed build) without being reloaded. A screenshot of
-the page is written to the test's temporary folder (its path is printed).
+The real service (`api.app.create_app`, which includes the page's router) runs under uvicorn on a
+free loopback port, on this test's own PostgreSQL database, with plans built by the real planner.
+Playwright opens `/projects/{id}/plan` and the test checks what is on screen: batches left to
+right, each worktree lane holding its tasks' cards, conflict badges, a file's evidence on hover,
+and the page following the plan without being reloaded (building indicator, a PATCH through the
+API, a rebuild through the API, a failed build); also the page without a plan. Screenshots go to
+the test's temporary folder (the first one's path is printed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,24 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
-from fastapi import FastAPI, HTTPException, Response, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright, expect
-from psycopg import sql as pgsql
 
+from api.app import ServiceConfig, create_app
 from api.page import router as page_router
 from api.page import serves_without_token
-from planner.adjust import adjust_plan
-from planner.automation import EVENTS_CHANNEL, announce, build_and_announce
+from planner.automation import announce
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
-from planner.errors import NotFoundError
 from planner.importer import import_task_file, parse_task_file
-from planner.overrides import Overrides
 from planner.settings import Settings
-from planner.storage import get_execution_plan
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,84 +67,9 @@ TASKS: dict[str, Any] = {
 # --------------------------------------------------------------------------- the app under test
 
 
-def page_app(db_url: str) -> FastAPI:
-    """The plan page's router with the API endpoints it reads (plan, tasks, projects, WebSocket).
-
-    Everything is real — the database, the stored plan, the events from `planner.automation`
-    arriving through LISTEN/NOTIFY — and shaped like the service's API of DESIGN.md.
-    """
-    clients: set[asyncio.Queue[str]] = set()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            Database(db_url, max_size=4) as db,
-            await psycopg.AsyncConnection.connect(db_url, autocommit=True) as listener,
-        ):
-            await listener.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(EVENTS_CHANNEL)))
-
-            async def fan_out() -> None:
-                async for note in listener.notifies():
-                    for queue in list(clients):
-                        queue.put_nowait(note.payload)
-
-            pump = asyncio.create_task(fan_out())
-            app.state.db = db
-            yield
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(page_router)
-
-    def db_of(app: FastAPI) -> Database:
-        db: Database = app.state.db
-        return db
-
-    @app.get("/api/projects")
-    async def projects() -> list[dict[str, str]]:
-        rows = await db_of(app).fetch_all("projects_list")
-        return [{"id": str(r["id"]), "name": r["name"]} for r in rows]
-
-    @app.get("/api/projects/{project_id}/execution-plan")
-    async def execution_plan(project_id: str, response: Response) -> dict[str, Any]:
-        try:
-            plan = await get_execution_plan(db_of(app), project_id)
-        except NotFoundError as error:
-            raise HTTPException(404, str(error)) from error
-        if plan is None:
-            raise HTTPException(404, f"project {project_id} has no execution plan yet")
-        response.headers["ETag"] = f'"{plan.version}"'
-        return plan.to_dict()
-
-    @app.get("/api/projects/{project_id}/tasks")
-    async def tasks(project_id: str) -> list[dict[str, Any]]:
-        return await db_of(app).fetch_all("tasks_of_project", {"project_id": project_id})
-
-    @app.websocket("/api/ws/{project_id}")
-    async def events(websocket: WebSocket, project_id: str) -> None:
-        await websocket.accept()
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        clients.add(queue)
-        receiving = asyncio.create_task(websocket.receive_text())
-        try:
-            while True:
-                sending = asyncio.create_task(queue.get())
-                await asyncio.wait({receiving, sending}, return_when=asyncio.FIRST_COMPLETED)
-                if receiving.done():  # the client spoke (ignored) or left
-                    sending.cancel()
-                    receiving.result()
-                    receiving = asyncio.create_task(websocket.receive_text())
-                else:
-                    await websocket.send_text(sending.result())
-        except WebSocketDisconnect:
-            pass
-        finally:
-            clients.discard(queue)
-            receiving.cancel()
-
-    return app
+def service(db_url: str, token: str | None = None) -> FastAPI:
+    """The real service (`api.app.create_app`) on this test's database; it includes the page's router."""
+    return create_app(Settings(), ServiceConfig(database_url=db_url, api_token=token))
 
 
 @asynccontextmanager
@@ -273,22 +193,25 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 
 async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: Path, tmp_path: Path) -> None:
-    settings = Settings()
     async with Database(db_url, max_size=2) as db:
         project_id = await import_task_file(db, tasks_file(repo))
-        plan = (await ExecutionPlanBuilder(db, settings).build_plan(project_id)).to_dict()
+        plan = (await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)).to_dict()
         assert plan["predicted_conflicts"], "the test plan needs a predicted conflict"
         assert len(plan["batches"]) >= 3
         keys = {t["id"]: t["key"] for t in plan["tasks"]}
         ids = {key: task_id for task_id, key in keys.items()}
 
-        async with serving(page_app(db_url)) as base, chromium() as browser:
+        async with (
+            serving(service(db_url)) as base,
+            httpx.AsyncClient(base_url=base) as api,
+            chromium() as browser,
+        ):
             page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
             body = page.locator("body")
             await expect(body).to_have_attribute("data-plan-version", "1")
             await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
-            # header: version and summary; descriptions come from the tasks endpoint
+            # header: version and summary; descriptions and epic names come from the API
             summary = page.locator("#summary")
             await expect(summary).to_contain_text("version 1")
             await expect(summary).to_contain_text(f"{len(plan['batches'])} batches")
@@ -296,6 +219,8 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
             await expect(page.locator("#project-name")).to_have_text("shop")
             t2 = page.locator('.card[data-task-key="T2"]')
             await expect(t2.locator(".description")).to_have_text("Add POST /orders in api/orders.py")
+            epic_of_t4 = next(t["epic_id"] for t in plan["tasks"] if t["key"] == "T4")
+            await expect(page.locator(f'.lane[data-lane="epic{epic_of_t4}"] .lane-name')).to_have_text("Web")
 
             check_layout(await page.evaluate(LAYOUT_JS), plan)
 
@@ -332,26 +257,33 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
             await announce(db, "execution_plan_building", project_id)
             await expect(page.locator("#build-status")).to_have_text("building…")
 
-            # a manual adjustment (the PATCH logic) moves T4 to the last batch: the page redraws
+            # a PATCH through the API moves T4 to the last batch: the page redraws
             last = plan["batches"][-1]["batch_id"]
-            adjusted = await adjust_plan(db, project_id, Overrides(moves={ids["T4"]: last}), 1, settings)
-            await announce(db, "execution_plan_updated", project_id, version=adjusted.version)
+            patched = await api.patch(
+                f"/api/projects/{project_id}/execution-plan",
+                json={"batch_overrides": [{"task_id": ids["T4"], "batch_id": last}]},
+                headers={"If-Match": '"1"'},
+            )
+            assert patched.status_code == 200, patched.text
             await expect(body).to_have_attribute("data-plan-version", "2")
             await expect(page.locator("#build-status")).to_be_hidden()
-            await expect(page.locator('.card[data-task-key="T4"]')).to_have_attribute(
-                "data-batch-id", str(last)
-            )
-            check_layout(await page.evaluate(LAYOUT_JS), adjusted.to_dict())
+            t4 = page.locator('.card[data-task-key="T4"]')
+            await expect(t4).to_have_attribute("data-batch-id", str(last))
+            check_layout(await page.evaluate(LAYOUT_JS), patched.json())
 
-            # a rebuild after the tasks changed (T7 added) arrives through build_and_announce
+            # the tasks change (T7 added) and a rebuild through the API arrives by itself
             extra = {"key": "T7", "epic": "D", "description": "Index orders in core/database.py"}
             await import_task_file(db, tasks_file(repo, tasks=[*TASKS["tasks"], extra]))
-            rebuilt = (await build_and_announce(db, project_id, settings)).to_dict()
+            build = await api.post(f"/api/projects/{project_id}/execution-plan/build")
+            assert build.status_code == 202, build.text
             await expect(body).to_have_attribute("data-plan-version", "3")
             await expect(page.locator('.card[data-task-key="T7"] .description')).to_have_text(
                 "Index orders in core/database.py"
             )
+            rebuilt = (await api.get(f"/api/projects/{project_id}/execution-plan")).json()
+            assert rebuilt["version"] == 3
             check_layout(await page.evaluate(LAYOUT_JS), rebuilt)
+            await expect(t4).to_have_attribute("data-batch-id", str(last))  # the adjustment lasts
 
             # a failed build is reported, the last plan stays on screen
             await announce(db, "execution_plan_error", project_id, error="dependency cycle: T1 -> T2 -> T1")
@@ -366,18 +298,22 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
 async def test_plan_page_without_a_plan_shows_why_and_then_the_plan(db_url: str, repo: Path) -> None:
     async with Database(db_url, max_size=2) as db:
         project_id = await import_task_file(db, tasks_file(repo, name="later"))
-        async with serving(page_app(db_url)) as base, chromium() as browser:
-            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
-            await expect(page.locator("#empty")).to_contain_text("has no execution plan yet")
-            await expect(page.locator("#board-scroll")).to_be_hidden()
-            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    async with (
+        serving(service(db_url)) as base,
+        httpx.AsyncClient(base_url=base) as api,
+        chromium() as browser,
+    ):
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        await expect(page.locator("#empty")).to_contain_text("has no execution plan yet")
+        await expect(page.locator("#board-scroll")).to_be_hidden()
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
-            await build_and_announce(db, project_id, Settings())
-            await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
-            await expect(page.locator("#empty")).to_be_hidden()
-            await expect(page.locator(".card")).to_have_count(len(TASKS["tasks"]))
-            # the only error is the browser's note of the plan's 404
-            assert [e for e in errors if "status of 404" not in e] == []
+        assert (await api.post(f"/api/projects/{project_id}/execution-plan/build")).status_code == 202
+        await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+        await expect(page.locator("#empty")).to_be_hidden()
+        await expect(page.locator(".card")).to_have_count(len(TASKS["tasks"]))
+        # the only error is the browser's note of the plan's 404
+        assert [e for e in errors if "status of 404" not in e] == []
 
 
 async def test_page_and_assets_are_served_without_the_network() -> None:

@@ -17,6 +17,7 @@
     plan: null,
     etag: null,
     tasks: new Map(), // task id -> task row from /api/projects/{id}/tasks
+    epics: new Map(), // epic id -> epic row from /api/projects/{id}/epics (names for the lanes)
     placement: new Map(), // task id -> "batch|worktree" as last drawn, to mark cards that moved
     projectName: null,
     buildError: null,
@@ -68,9 +69,20 @@
     return match ? match[1] : worktree || "unassigned";
   }
 
-  function laneLabel(lane) {
+  function epicName(id) {
+    const epic = state.epics.get(Number(id));
+    return epic && epic.name ? epic.name : null;
+  }
+
+  // A lane's heading: the epic's name when the API gave it, and its id.
+  function laneHead(lane) {
     const match = /^epic(\d+)$/.exec(lane);
-    return match ? `epic ${match[1]}` : lane;
+    if (!match) return [el("span", { class: "lane-name", text: lane })];
+    const name = epicName(match[1]);
+    return [
+      el("span", { class: "lane-name", text: name || `epic ${match[1]}` }),
+      name ? el("span", { class: "lane-id", text: `epic ${match[1]}` }) : "",
+    ];
   }
 
   function laneOrder(a, b) {
@@ -136,19 +148,25 @@
   }
 
   async function loadOnce() {
-    const [plan, tasks] = await Promise.allSettled([
+    const [plan, tasks, epics] = await Promise.allSettled([
       getJSON(`projects/${pid}/execution-plan`),
       getJSON(`projects/${pid}/tasks`),
+      getJSON(`projects/${pid}/epics`),
     ]);
-    if ([plan, tasks].some((r) => r.status === "rejected" && r.reason instanceof AuthError)) {
-      const failed = [plan, tasks].find((r) => r.status === "rejected" && r.reason instanceof AuthError);
-      showTokenForm(failed.reason.message);
+    const denied = [plan, tasks, epics].find((r) => r.status === "rejected" && r.reason instanceof AuthError);
+    if (denied) {
+      showTokenForm(denied.reason.message);
       return;
     }
-    if (tasks.status === "fulfilled") {
-      const rows = Array.isArray(tasks.value.body) ? tasks.value.body : tasks.value.body.tasks || [];
-      state.tasks = new Map(rows.map((t) => [Number(t.id), t]));
-    }
+    const rowsOf = (result, key) => {
+      if (result.status !== "fulfilled") return null;
+      const body = result.value.body;
+      return Array.isArray(body) ? body : (body && body[key]) || [];
+    };
+    const taskRows = rowsOf(tasks, "tasks");
+    if (taskRows) state.tasks = new Map(taskRows.map((t) => [Number(t.id), t]));
+    const epicRows = rowsOf(epics, "epics");
+    if (epicRows) state.epics = new Map(epicRows.map((e) => [Number(e.id), e]));
     if (plan.status === "rejected") {
       const error = plan.reason;
       if (error instanceof ApiError && error.status === 404) showEmpty(error.message);
@@ -347,7 +365,7 @@
       el(
         "div",
         { class: "row lane", role: "row", "data-lane": lane },
-        el("div", { class: "lane-head", role: "rowheader", text: laneLabel(lane) }),
+        el("div", { class: "lane-head", role: "rowheader" }, laneHead(lane)),
         batches.map((batch, index) => {
           const worktrees = cells.get(`${index}|${lane}`);
           const cell = el("div", { class: "cell", role: "cell", "data-lane": lane, "data-batch-id": batch.batch_id });
@@ -365,7 +383,13 @@
                   "header",
                   { class: "worktree-name" },
                   el("span", { text: worktree }),
-                  epics && epics.length > 1 ? el("span", { class: "muted", text: ` epics ${epics.join(" + ")}` }) : "",
+                  epics && epics.length > 1
+                    ? el("span", {
+                        class: "combined",
+                        title: "epics combined in this worktree",
+                        text: epics.map((e) => epicName(e) || `epic ${e}`).join(" + "),
+                      })
+                    : "",
                 ),
                 ids.map((id, position) =>
                   card(id, position, ids.length, batch.batch_id, worktree, planTasks, conflicts, conflictsOf, keyOf),
@@ -530,6 +554,9 @@
 
   function onOver(event, on) {
     const file = event.target.closest && event.target.closest(".file");
+    // moving between a file's own parts is not leaving it
+    const related = event.relatedTarget;
+    if (file && related instanceof Node && file.contains(related) && file.contains(event.target)) return;
     if (file) {
       if (on) showTip(file);
       else hideTip(file);
@@ -646,6 +673,8 @@
 
   // ---------------------------------------------------------------- start
 
-  refresh().catch((error) => setLoadError(`Could not load the plan: ${error.message}`));
-  connect();
+  // Listen once the API has answered (with a plan or a 404): not before a token is known to work.
+  refresh()
+    .catch((error) => setLoadError(`Could not load the plan: ${error.message}`))
+    .finally(connect);
 })();
