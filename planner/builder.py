@@ -101,8 +101,9 @@ class ExecutionPlanBuilder:
         )
 
     def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
-        """Every pair of `tasks` predicted to conflict (of any type), strongest type per pair."""
-        return find_conflicts(tasks)
+        """Every pair of `tasks` predicted to conflict, once each (see `conflicts.find_conflicts`)."""
+        related = getattr(self.predictor, "relation", None)
+        return find_conflicts(tasks, self.settings.split_on, related)
 
     def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
         """task id -> worktree name for every task of `batches` (`epics` is informational)."""

@@ -6,7 +6,7 @@ project's own exceptions here, so the rest of the code never catches psycopg err
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, LiteralString
 
@@ -76,6 +76,15 @@ class Connection:
         """The first column of the first row of a named query, or None."""
         row = await self.fetch_one(name, params)
         return None if row is None else next(iter(row.values()))
+
+    async def copy_rows(self, name: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Bulk-load rows with a named `COPY … FROM STDIN` statement."""
+        try:
+            async with self.raw.cursor() as cur, cur.copy(_statement(name)) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+        except psycopg.Error as error:
+            raise translate(error) from error
 
 
 class Database:

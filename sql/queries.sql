@@ -217,3 +217,122 @@ SELECT pg_advisory_unlock(hashtextextended('execplan_autobuild:' || %(project_id
 SELECT d.task_id, d.depends_on_task_id, d.dependency_type
 FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
 WHERE t.project_id = %(project_id)s ORDER BY d.task_id, d.depends_on_task_id;
+
+-- name: repository_lock
+-- Serialises index refreshes of one repository path until the end of the transaction.
+SELECT pg_advisory_xact_lock(hashtextextended('execplan_repository:' || %(path)s, 0));
+
+-- name: repository_upsert
+-- The index row of a repository path (created when new).
+INSERT INTO repositories (path) VALUES (%(path)s)
+ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
+RETURNING id, head, history_settings, total_commits, total_weight;
+
+-- name: repository_set_history
+-- Records the commit the stored history reaches and its totals.
+UPDATE repositories
+SET head = %(head)s, history_settings = %(settings)s::jsonb, total_commits = %(total_commits)s,
+    total_weight = %(total_weight)s, indexed_at = now()
+WHERE id = %(repository_id)s;
+
+-- name: repository_touch
+-- Records when a repository's index was last refreshed.
+UPDATE repositories SET indexed_at = now() WHERE id = %(repository_id)s;
+
+-- name: blobs_known
+-- Which of the given blob SHAs are already parsed at this index version.
+SELECT blob_sha FROM analyzer_blobs
+WHERE blob_sha = ANY (%(shas)s::text[]) AND index_version = %(version)s;
+
+-- name: blobs_insert
+-- Stores parsed blob records from a JSON array; returns the SHAs this call inserted.
+INSERT INTO analyzer_blobs (blob_sha, index_version, language, skipped, decode_errors, words)
+SELECT b.blob_sha, %(version)s, b.language, b.skipped, b.decode_errors, b.words
+FROM jsonb_to_recordset(%(blobs)s::jsonb)
+     AS b(blob_sha text, language text, skipped text, decode_errors boolean, words jsonb)
+ON CONFLICT (blob_sha, index_version) DO NOTHING
+RETURNING blob_sha;
+
+-- name: symbols_copy
+-- Bulk load of symbols.
+COPY analyzer_symbols (blob_sha, index_version, name, qualified_name, kind, line) FROM STDIN;
+
+-- name: imports_copy
+-- Bulk load of imports as written.
+COPY analyzer_imports (blob_sha, index_version, position, kind, target, names) FROM STDIN;
+
+-- name: blobs_load
+-- Parsed blob records for the given SHAs.
+SELECT blob_sha, language, skipped, decode_errors, words FROM analyzer_blobs
+WHERE blob_sha = ANY (%(shas)s::text[]) AND index_version = %(version)s;
+
+-- name: symbols_load
+-- Symbols of the given blobs, in file order.
+SELECT blob_sha, name, qualified_name, kind, line FROM analyzer_symbols
+WHERE blob_sha = ANY (%(shas)s::text[]) AND index_version = %(version)s
+ORDER BY blob_sha, line, qualified_name;
+
+-- name: imports_load
+-- Imports of the given blobs, in file order.
+SELECT blob_sha, kind, target, names FROM analyzer_imports
+WHERE blob_sha = ANY (%(shas)s::text[]) AND index_version = %(version)s
+ORDER BY blob_sha, position;
+
+-- name: repository_files_delete
+-- Forgets a repository's tracked files.
+DELETE FROM repository_files WHERE repository_id = %(repository_id)s;
+
+-- name: repository_files_copy
+-- Bulk load of a repository's tracked files.
+COPY repository_files (repository_id, path, blob_sha, size, mode) FROM STDIN;
+
+-- name: repository_files_load
+-- A repository's tracked files as last stored.
+SELECT path, blob_sha, size, mode FROM repository_files WHERE repository_id = %(repository_id)s ORDER BY path;
+
+-- name: repository_imports_delete
+-- Forgets a repository's resolved import graph.
+DELETE FROM repository_imports WHERE repository_id = %(repository_id)s;
+
+-- name: repository_imports_copy
+-- Bulk load of a repository's resolved import graph.
+COPY repository_imports (repository_id, path, imported_path) FROM STDIN;
+
+-- name: repository_history_delete
+-- Forgets a repository's history statistics (before storing them anew).
+WITH changes AS (DELETE FROM repository_file_changes WHERE repository_id = %(repository_id)s),
+     pairs AS (DELETE FROM repository_cochange WHERE repository_id = %(repository_id)s),
+     words AS (DELETE FROM repository_words WHERE repository_id = %(repository_id)s)
+DELETE FROM repository_file_words WHERE repository_id = %(repository_id)s;
+
+-- name: file_changes_copy
+-- Bulk load of how often each file changed.
+COPY repository_file_changes (repository_id, path, commits, weight) FROM STDIN;
+
+-- name: cochange_copy
+-- Bulk load of co-change pairs (path_a < path_b).
+COPY repository_cochange (repository_id, path_a, path_b, commits, weight) FROM STDIN;
+
+-- name: words_copy
+-- Bulk load of commit-message words.
+COPY repository_words (repository_id, word, commits, weight) FROM STDIN;
+
+-- name: file_words_copy
+-- Bulk load of which message words went with which files.
+COPY repository_file_words (repository_id, path, word, commits, weight) FROM STDIN;
+
+-- name: file_changes_load
+-- How often each file of a repository changed.
+SELECT path, commits, weight FROM repository_file_changes WHERE repository_id = %(repository_id)s;
+
+-- name: cochange_load
+-- A repository's co-change pairs.
+SELECT path_a, path_b, commits, weight FROM repository_cochange WHERE repository_id = %(repository_id)s;
+
+-- name: words_load
+-- A repository's commit-message words.
+SELECT word, commits, weight FROM repository_words WHERE repository_id = %(repository_id)s;
+
+-- name: file_words_load
+-- Which message words went with which files of a repository.
+SELECT path, word, commits, weight FROM repository_file_words WHERE repository_id = %(repository_id)s;

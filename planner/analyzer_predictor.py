@@ -1,0 +1,102 @@
+"""The planner's file predictor backed by the analyzer: stored index, ranked files, file relations.
+
+For each task, the analyzer ranks files from the task's own text; paths written in the epic's
+text are added at a lower confidence (the epic's words are shared by all its tasks, so only its
+explicit mentions are trusted). The index is refreshed (incrementally) once per build. The
+predictor also says how two files are related — one imports the other, or they often change
+together — which the conflict rule reports as `potential` conflicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import analyzer
+from analyzer import RankConfig, RepoIndex
+
+from .database import Database
+from .index_store import refresh_index
+from .mentions import MentionWeights, RepositoryFiles, mentions
+from .model import PredictedFile
+from .tasks import PlanningTask
+
+
+@dataclass(frozen=True)
+class RelationConfig:
+    """When two files are close enough that tasks touching them may conflict."""
+
+    cochange_min: float = 0.5  # share of either file's commits that changed the other too
+    cochange_min_commits: int = 3
+    import_strength: float = 0.6
+
+
+class AnalyzerPredictor:
+    """Ranks the files each task will touch from the repository's stored index."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: RankConfig | None = None,
+        relations: RelationConfig | None = None,
+        epic_weights: MentionWeights | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config or RankConfig()
+        self.relations = relations or RelationConfig()
+        self.epic_weights = epic_weights or MentionWeights()
+        self.index: RepoIndex | None = None
+
+    async def predict(
+        self, repo_path: str | None, tasks: Sequence[PlanningTask]
+    ) -> dict[int, tuple[PredictedFile, ...]]:
+        if not repo_path:
+            self.index = None
+            return {t.id: () for t in tasks}
+        self.index, _ = await refresh_index(self.db, repo_path)
+        return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config, self.epic_weights)
+
+    def relation(self, a: str, b: str) -> tuple[str, float] | None:
+        """How files `a` and `b` are related in the last index: (evidence, strength), or None."""
+        if self.index is None:
+            return None
+        return file_relation(self.index, a, b, self.relations)
+
+
+def predict_tasks(
+    index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig, epic_weights: MentionWeights
+) -> dict[int, tuple[PredictedFile, ...]]:
+    """Ranked predictions for every task (CPU work: run it off the event loop)."""
+    repo_files = RepositoryFiles([f.path for f in index.files])
+    result: dict[int, tuple[PredictedFile, ...]] = {}
+    for task in tasks:
+        found = {
+            p.path: PredictedFile(p.path, p.confidence, p.evidence)
+            for p in analyzer.predict(index, task.text, config)
+        }
+        for path, extra in mentions(
+            task.epic_text, repo_files, epic_weights, epic_weights.epic_factor
+        ).items():
+            if path not in found and not path.endswith("/"):
+                found[path] = extra
+        result[task.id] = tuple(sorted(found.values(), key=lambda p: (-p.confidence, p.path)))
+    return result
+
+
+def file_relation(index: RepoIndex, a: str, b: str, config: RelationConfig) -> tuple[str, float] | None:
+    """(evidence, strength) when one file imports the other or they often change together."""
+    if b in index.imports.get(a, frozenset()):
+        return f"{a} imports {b}", config.import_strength
+    if a in index.imports.get(b, frozenset()):
+        return f"{b} imports {a}", config.import_strength
+    pair = index.history.cochange.get(a, {}).get(b)
+    if pair is None or pair.commits < config.cochange_min_commits:
+        return None
+    share = max(
+        analyzer.cochange_confidence(index.history, a, b), analyzer.cochange_confidence(index.history, b, a)
+    )
+    if share < config.cochange_min:
+        return None
+    changes = max(index.history.files[a].commits, index.history.files[b].commits)
+    return f"{a} changed with {b} in {pair.commits} of {changes} commits", share

@@ -1,0 +1,119 @@
+"""The repository index stored in PostgreSQL: incremental refreshes equal a cold in-memory index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import analyzer
+from planner.analyzer_predictor import AnalyzerPredictor
+from planner.builder import ExecutionPlanBuilder
+from planner.database import Database
+from planner.importer import import_task_file, parse_task_file
+from planner.index_store import refresh_index
+from planner.settings import Settings
+from tests.conftest import commit_files, git, make_repo
+
+FILES = {
+    "shop/__init__.py": "",
+    "shop/orders.py": (
+        "from shop.db import Database\n\n\nclass OrderRouter:\n    def create(self):\n        pass\n"
+    ),
+    "shop/db.py": "class Database:\n    def connect(self):\n        pass\n",
+    "shop/users.py": "from shop import db\n\n\ndef create_user():\n    pass\n",
+    "web/app.js": "import { cart } from './cart';\nexport const app = cart;\n",
+    "web/cart.js": "export const cart = [];\n",
+    "README.md": "# shop\n",
+}
+
+
+def shop(root: Path) -> Path:
+    repo = make_repo(root, FILES)
+    for n in range(4):
+        changed = {
+            "shop/orders.py": FILES["shop/orders.py"] + f"# {n}\n",
+            "shop/db.py": FILES["shop/db.py"] + f"# {n}\n",
+        }
+        commit_files(repo, changed, f"Orders and database change {n}")
+    commit_files(repo, {"web/cart.js": "export const cart = [1];\n"}, "Cart starts with one item")
+    return repo
+
+
+def same_index(a: analyzer.RepoIndex, b: analyzer.RepoIndex) -> None:
+    assert a.files == b.files
+    assert dict(a.records) == dict(b.records)
+    assert dict(a.imports) == dict(b.imports)
+    assert a.history.head == b.history.head and a.history.total.commits == b.history.total.commits
+    assert dict(a.history.files).keys() == dict(b.history.files).keys()
+    for path, tally in a.history.files.items():
+        assert tally.commits == b.history.files[path].commits
+        assert abs(tally.weight - b.history.files[path].weight) < 1e-9
+    assert {k: dict(v) for k, v in a.history.cochange.items()}.keys() == dict(b.history.cochange).keys()
+    assert dict(a.history.words).keys() == dict(b.history.words).keys()
+
+
+async def test_refresh_is_incremental_and_equals_a_cold_index(db: Database, tmp_path: Path) -> None:
+    repo = shop(tmp_path / "shop")
+    first, report = await refresh_index(db, repo)
+    assert report.parsed == len({f.blob_sha for f in first.files}) and report.commits == 6
+    same_index(first, analyzer.build_repo_index(repo, progress=False))
+    assert "shop/db.py" in first.imports["shop/orders.py"]
+    assert "web/cart.js" in first.imports["web/app.js"]
+
+    warm, report = await refresh_index(db, repo)
+    assert (report.parsed, report.commits, report.history_rebuilt) == (
+        0,
+        0,
+        False,
+    )  # nothing parsed, no commit read
+    same_index(warm, first)
+
+    commit_files(
+        repo, {"shop/users.py": FILES["shop/users.py"] + "\n\ndef delete_user():\n    pass\n"}, "Delete users"
+    )
+    after, report = await refresh_index(db, repo)
+    assert (report.parsed, report.commits, report.history_rebuilt) == (1, 1, True)
+    same_index(after, analyzer.build_repo_index(repo, progress=False))
+    users = next(f for f in after.files if f.path == "shop/users.py")
+    assert any(s.name == "delete_user" for s in after.records[users.blob_sha].symbols)
+
+
+async def test_rewritten_history_is_read_again(db: Database, tmp_path: Path) -> None:
+    repo = shop(tmp_path / "shop")
+    await refresh_index(db, repo)
+    git(repo, "reset", "-q", "--hard", "HEAD~3")
+    commit_files(repo, {"README.md": "# rewritten\n"}, "A different past")
+    index, report = await refresh_index(db, repo)
+    assert report.history_rebuilt
+    same_index(index, analyzer.build_repo_index(repo, progress=False))
+
+
+async def test_blobs_are_shared_between_repositories(db: Database, tmp_path: Path) -> None:
+    await refresh_index(db, shop(tmp_path / "one"))
+    _, report = await refresh_index(db, shop(tmp_path / "two"))
+    assert report.parsed == 0  # same contents, already parsed
+
+
+async def test_analyzer_predictor_in_a_build(db: Database, tmp_path: Path) -> None:
+    repo = shop(tmp_path / "shop")
+    doc = {
+        "project": {"name": "shop", "repo_path": str(repo)},
+        "epics": [{"key": "B", "name": "Backend"}, {"key": "F", "name": "Frontend"}],
+        "tasks": [
+            {"key": "T1", "epic": "B", "description": "Add a cancel method to OrderRouter"},
+            {"key": "T2", "epic": "F", "description": "Let web/cart.js hold quantities"},
+            {"key": "T3", "epic": "F", "description": "Retry when Database.connect fails"},
+        ],
+    }
+    project_id = await import_task_file(db, parse_task_file(doc, repo))
+    predictor = AnalyzerPredictor(db)
+    plan = await ExecutionPlanBuilder(db, Settings(), predictor).build_plan(project_id)
+    predicted = {t.key: t.predicted_files for t in plan.tasks}
+    by_path = {t: {p.path: p for p in files} for t, files in predicted.items()}
+    assert any("OrderRouter" in e for e in by_path["T1"]["shop/orders.py"].evidence)
+    assert predicted["T2"][0].path == "web/cart.js"
+    assert "shop/db.py" in by_path["T3"]
+    assert "web/cart.js" not in by_path["T1"] and "web/cart.js" not in by_path["T3"]
+    assert predictor.relation("shop/orders.py", "shop/db.py") is not None  # imports, and changed together
+    kinds = {(c.task_ids, c.conflict_type) for c in plan.predicted_conflicts}
+    ids = {t.key: t.id for t in plan.tasks}
+    assert any(pair == tuple(sorted((ids["T1"], ids["T3"]))) for pair, _ in kinds)
