@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from analyzer.history_stats import Tally
+from analyzer.history_stats import KeptCommit, Tally
 from analyzer.repo_index import RepoIndex, records_by_path
-from analyzer.vocabulary import path_words
+from analyzer.vocabulary import path_words, stem
 
 DOTTED_SUFFIX_LIMIT = 4
 
@@ -36,6 +36,11 @@ class FileLookup:
     imported_by: dict[str, set[str]]
     history_words: dict[str, dict[str, Tally]]
     postings: dict[str, dict[str, int]]
+    path_word_files: Counter[str]
+    commits: tuple[KeptCommit, ...]
+    commit_postings: dict[str, list[int]]
+    recent_shares: dict[float, dict[str, float]]
+    """Per half-life, each file's recency-weighted share of the kept commits (filled on demand)."""
     document_length: dict[str, int]
     average_length: float
 
@@ -81,6 +86,7 @@ def build_lookup(index: RepoIndex) -> FileLookup:
     by_symbol_lower: dict[str, set[str]] = defaultdict(set)
     symbol_of: dict[tuple[str, str], str] = {}
     document: dict[str, Counter[str]] = {}
+    path_word_files: Counter[str] = Counter()
     by_path = records_by_path(index.files, index.records)
     for path, record in by_path.items():
         for symbol in record.symbols:
@@ -97,6 +103,8 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         for word in path_words(path):
             counts[word] += 3
         document[path] = counts
+    for path in paths:
+        path_word_files.update(set(path_words(path)))
     imported_by: dict[str, set[str]] = defaultdict(set)
     for importer, targets in index.imports.items():
         for target in targets:
@@ -106,6 +114,12 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         if path in paths:
             for word, tally in row.items():
                 history_words[word][path] = tally
+    limit = index.history.settings.max_pair_files
+    commits = tuple(c for c in index.history.recent if c.paths and len(c.paths) <= limit)
+    commit_postings: dict[str, list[int]] = defaultdict(list)
+    for position, commit in enumerate(commits):
+        for word in commit.words:
+            commit_postings[word].append(position)
     lengths = {path: sum(counts.values()) for path, counts in document.items()}
     postings: dict[str, dict[str, int]] = defaultdict(dict)
     for path, counts in document.items():
@@ -125,6 +139,10 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         imported_by=dict(imported_by),
         history_words=dict(history_words),
         postings=dict(postings),
+        path_word_files=path_word_files,
+        commits=commits,
+        commit_postings=dict(commit_postings),
+        recent_shares={},
         document_length=lengths,
         average_length=sum(lengths.values()) / max(1, len(lengths)),
     )
@@ -143,3 +161,46 @@ def bm25(lookup: FileLookup, words: list[str], k1: float = 1.2, b: float = 0.75)
             norm = k1 * (1 - b + b * lookup.document_length[path] / lookup.average_length)
             scores[path] += idf * count * (k1 + 1) / (count + norm)
     return dict(scores)
+
+
+def path_specificity(lookup: FileLookup, word: str) -> float:
+    """1 for a word in one file's path, falling towards 0 for a word in every path (`test`, `src`)."""
+    total = len(lookup.paths)
+    count = lookup.path_word_files.get(stem(word.lower()), 0)
+    if total <= 1 or count <= 1:
+        return 1.0
+    return max(0.0, 1.0 - math.log(count) / math.log(total))
+
+
+def similar_commits(lookup: FileLookup, words: list[str], count: int) -> list[tuple[float, KeptCommit]]:
+    """The `count` kept commits whose messages best match `words` (rarer shared words count more)."""
+    total = len(lookup.commits)
+    scores: dict[int, float] = defaultdict(float)
+    for word in set(words):
+        posting = lookup.commit_postings.get(word, [])
+        if posting and len(posting) < total:
+            idf = math.log(total / len(posting))
+            for position in posting:
+                scores[position] += idf
+    ranked = sorted(
+        ((score / math.sqrt(len(lookup.commits[p].words) + 5), p) for p, score in scores.items()),
+        key=lambda pair: (-pair[0], -pair[1]),
+    )
+    return [(score, lookup.commits[position]) for score, position in ranked[:count]]
+
+
+def recent_share(lookup: FileLookup, half_life: float) -> dict[str, float]:
+    """Each file's share of the kept commits, the newest weighing most (halving every `half_life`)."""
+    found = lookup.recent_shares.get(half_life)
+    if found is None:
+        decay = 0.5 ** (1.0 / half_life)
+        shares: dict[str, float] = defaultdict(float)
+        total = 0.0
+        for age, commit in enumerate(reversed(lookup.commits)):
+            weight = decay**age
+            total += weight
+            for path in commit.paths:
+                shares[path] += weight
+        found = {path: share / total for path, share in shares.items() if path in lookup.paths}
+        lookup.recent_shares[half_life] = found
+    return found

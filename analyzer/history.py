@@ -56,7 +56,7 @@ def message_words(message: str) -> tuple[str, ...]:
     """The distinct words of a commit message, trailers, URLs and e-mail addresses left out."""
     cleaned = URL.sub(" ", TRAILER.sub(" ", message))
     seen: dict[str, None] = {}
-    for word in text_words(cleaned)[: MESSAGE_WORD_LIMIT * 2]:
+    for word in text_words(cleaned, keep_verbs=True)[: MESSAGE_WORD_LIMIT * 2]:
         seen.setdefault(word, None)
     return tuple(seen)[:MESSAGE_WORD_LIMIT]
 

@@ -4,8 +4,10 @@ Each commit has a weight: recency decays it (its weight halves every `half_life`
 and a sweeping commit of k > `sweep_size` files is discounted by `sweep_size / k`; commits of more
 than `max_pair_files` files add no co-change pairs. Every count is kept twice, as whole commits
 (for evidence like "14 of 20 commits") and as weight (for ranking). Renames carry a file's
-statistics over to its new path; deleted files are dropped. Accumulating deltas one after another
-gives the same statistics as one delta over the same commits.
+statistics over to its new path; deleted files are dropped. The last `kept_commits` commits are
+also kept whole (message words and files, under current names) for finding past commits similar to
+a task. Accumulating deltas one after another gives the same statistics as one delta over the same
+commits.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class HistorySettings:
     half_life: float = 400.0
     sweep_size: int = 12
     max_pair_files: int = 40
+    kept_commits: int = 3000
+
+
+@dataclass(frozen=True)
+class KeptCommit:
+    """A recent commit kept whole: its message words and the files it changed (current names)."""
+
+    sha: str
+    words: tuple[str, ...]
+    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +64,8 @@ class HistoryStats:
     cochange: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
     words: Mapping[str, Tally] = field(default_factory=dict)
     file_words: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
+    recent: tuple[KeptCommit, ...] = ()
+    """The last `settings.kept_commits` commits, oldest first."""
 
 
 def merge_deltas(first: HistoryDelta, second: HistoryDelta) -> HistoryDelta:
@@ -100,7 +114,34 @@ def accumulate_history(
         cochange=cochange,
         words=words,
         file_words=file_words,
+        recent=kept_commits(stats.recent, delta.commits, settings.kept_commits),
     )
+
+
+def kept_commits(
+    kept: tuple[KeptCommit, ...], commits: tuple[CommitChange, ...], limit: int
+) -> tuple[KeptCommit, ...]:
+    """The last `limit` commits of `kept` then `commits`, every path renamed to its latest name.
+
+    Walks from the newest commit back, so each commit's files go through the renames made after it.
+    """
+    alias: dict[str, str | None] = {}
+    renamed: list[KeptCommit] = []
+    for commit in reversed(commits):
+        paths = [alias.get(change.path, change.path) for change in commit.changes if change.status != "D"]
+        renamed.append(KeptCommit(commit.sha, commit.words, tuple(p for p in paths if p)))
+        for change in commit.changes:
+            if change.status == "R" and change.old_path:
+                alias[change.old_path] = alias.get(change.path, change.path)
+            elif change.status == "D":
+                alias[change.path] = None
+        if len(renamed) >= limit:
+            break
+    for old in reversed(kept[-max(0, limit - len(renamed)) :] if len(renamed) < limit else ()):
+        paths = [alias.get(path, path) for path in old.paths]
+        renamed.append(KeptCommit(old.sha, old.words, tuple(p for p in paths if p)))
+    renamed.reverse()
+    return tuple(renamed)
 
 
 def apply_renames(
@@ -186,6 +227,7 @@ def stats_from_rows(
     pairs: Iterable[tuple[str, str, Tally]],
     words: Mapping[str, Tally],
     file_words: Iterable[tuple[str, str, Tally]],
+    recent: Iterable[KeptCommit] = (),
 ) -> HistoryStats:
     """Statistics rebuilt from stored rows (pairs once each, file words as (path, word, tally))."""
     cochange: dict[str, dict[str, Tally]] = defaultdict(dict)
@@ -203,6 +245,7 @@ def stats_from_rows(
         cochange=dict(cochange),
         words=dict(words),
         file_words=dict(by_path),
+        recent=tuple(recent),
     )
 
 

@@ -28,13 +28,15 @@ KNOWN_EXTENSIONS = frozenset(
 class Mentions:
     """Everything a text names. `paths` hold `/` or a file extension (`docs/api.rst`, `client.py`);
     `dotted` are `a.b.c` names; `identifiers` are code-like names (CamelCase, snake_case, `quoted`,
-    `call()`), `plain` the other tokens as written; `words` the stemmed words of the whole text."""
+    `call()`), `plain` the other tokens as written; `words` the stemmed words of the whole text, and
+    `message_words` the same with change verbs kept, as commit messages are read."""
 
     paths: tuple[str, ...]
     dotted: tuple[str, ...]
     identifiers: tuple[str, ...]
     plain: tuple[str, ...]
     words: tuple[str, ...]
+    message_words: tuple[str, ...]
 
 
 def is_code_like(token: str, quoted: bool, called: bool) -> bool:
@@ -76,6 +78,7 @@ def extract_mentions(text: str) -> Mentions:
         identifiers=tuple(identifiers),
         plain=tuple(plain),
         words=tuple(dict.fromkeys(text_words(text))),
+        message_words=tuple(dict.fromkeys(text_words(text, keep_verbs=True))),
     )
 
 

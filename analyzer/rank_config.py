@@ -1,8 +1,11 @@
 """Every weight of the ranking, in one frozen object: change a number here, nowhere else.
 
-Each signal gives a file a strength in [0, 1] times its weight; a file's confidence is the
-noisy-or of its signals, `1 - Π(1 - s)`. Files at or above `threshold` are predicted, at most
-`max_files` of them.
+A file's confidence is a logistic model of its features (see `analyzer.signals`):
+`sigmoid(bias + Σ weight_f · f)`. The direct features give each file a first confidence; files
+at least `seed_min` confident spread to their co-change partners and import neighbours, whose
+`cochange` and `imports` features then join the sum. Files at or above `threshold` are predicted,
+at most `max_files` of them. The weights were fitted by `bench/analyzer_tune.py` on the taskbench
+development set (logistic regression, so a confidence reads as a probability).
 """
 
 from __future__ import annotations
@@ -14,52 +17,60 @@ from dataclasses import dataclass
 class RankConfig:
     """Weights and limits of `predict`."""
 
-    threshold: float = 0.3
+    threshold: float = 0.2
     max_files: int = 8
 
-    path_mentioned: float = 0.97
+    bias: float = -6.39
+    weight_path: float = 3.7
     """An existing path written out in the text."""
-    path_suffix_mentioned: float = 0.9
-    """A partial path (`mvc/index.js`, `docs/quickstart`) matching a file, shared among matches."""
-    file_name_mentioned: float = 0.85
-    """A file name with its extension (`client.py`), shared among files of that name."""
-    new_file: float = 0.8
+    weight_name: float = 3.39
+    """A file name, partial path or dotted module naming the file (shared among matches)."""
+    weight_stem: float = 1.21
+    """A word that is the file's name without extension, times how rare the word is in paths."""
+    weight_symbol: float = 1.72
+    """A code-style identifier or qualified name the file defines (shared among definers)."""
+    weight_word_symbol: float = 0.5
+    """A plain word naming a definition in the file."""
+    weight_new_file: float = 4.72
     """A path with a known extension that does not exist yet: a file to be created."""
-    module_mentioned: float = 0.85
-    """A dotted module (`flask.ctx`) naming a file."""
-    stem_mentioned: float = 0.55
-    """A word that is a file's name without extension (`quickstart`, `README`)."""
+    weight_history: float = 0.73
+    """Mean P(file | word) over the text's words, from past commit messages."""
+    weight_history_max: float = 2.25
+    """Largest P(file | word) of any one word."""
+    weight_lexical: float = 1.66
+    """BM25 of the text's words against the file's words and path, saturated."""
+    weight_lexical_rank: float = 2.48
+    """The same BM25 relative to the best-matching file."""
+    weight_directory: float = 2.36
+    """The file is inside a directory named in the text (less, the bigger the directory)."""
+    weight_base_rate: float = 0.0
+    """Square root of the share of commits that changed the file."""
+    weight_recent: float = 3.09
+    """Square root of the file's share of recent commits (see `recent_half_life`)."""
+    weight_similar_commits: float = 3.34
+    """Share of the votes of the past commits most like the text that changed the file."""
+    weight_cochange: float = 0.0
+    """Seed confidence times the share of the seed's commits that also changed this file."""
+    weight_imports: float = 0.32
+    """Confidence of a seed this file imports or is imported by."""
+
     ambiguity_limit: int = 6
-    """A name matching more files than this says nothing."""
-
-    symbol_defined: float = 0.8
-    """A code-like identifier (CamelCase, snake_case, `quoted`, `call()`) a file defines."""
-    qualified_symbol_defined: float = 0.9
-    """A qualified name (`Class.method`, `res.send`) a file defines."""
-    word_symbol_defined: float = 0.2
-    """A plain word that is the name of a symbol a file defines."""
+    """A file name or partial path matching more files than this says nothing."""
     symbol_ambiguity_limit: int = 8
-
-    history_words: float = 0.75
-    """Words that went with a file in past commit messages."""
+    """An identifier defined in more files than this says nothing."""
+    word_symbol_limit: int = 3
+    """A plain word naming definitions in more files than this says nothing."""
     history_prior: float = 2.0
     """Pseudo-commits pulling a word's file distribution towards the files' base rates."""
     history_min_commits: int = 2
     """A word seen in fewer commits than this says nothing."""
-
-    lexical: float = 0.35
-    """BM25 match of the text's words with a file's words and path, relative to the best file."""
     lexical_saturation: float = 12.0
-
-    directory_mentioned: float = 0.25
-    """A directory named in the text raises the other signals of the files inside it."""
-
-    cochange: float = 0.6
-    """Times co-change confidence, from a file already predicted (a seed) to its partners."""
+    """BM25 score at which the saturated lexical feature reaches one half."""
+    recent_half_life: float = 30.0
+    """Commits after which a change counts half as much towards `recent`."""
+    similar_commits: int = 10
+    """How many of the most similar past commits vote."""
     cochange_min_commits: int = 3
-    import_neighbour: float = 0.15
-    """From a seed to the files it imports or that import it."""
-    seed_min: float = 0.35
-    """Only files at least this confident spread to co-change and import neighbours."""
-    base_rate: float = 0.25
-    """Times the share of commits that changed a file: often-changed files are likelier."""
+    """Pairs that changed together fewer times than this say nothing."""
+    seed_min: float = 0.3
+    """Only files at least this confident spread to co-change partners and import neighbours."""

@@ -21,12 +21,20 @@ STOP_WORDS = frozenset(
     just let like may me might more most much must my no nor not now of off on once only or other our
     out over own same she should so some such than that the their them then there these they this
     those through to too under until up upon us very via was we were what when where which while who
-    whom why will with would you your yet etc e g ie eg use used using make makes made new add added
-    adds adding fix fixed fixes fixing update updated updates updating change changed changes changing
-    remove removed removes removing some thing things way one two see now well still
+    whom why will with would you your yet etc e g ie eg use used using make makes made some thing
+    things way one two see now well still
     """.split()
 )
-"""Words that say nothing about where a change lands; verbs of change go too (every task has one)."""
+"""Words that say nothing about where a change lands."""
+
+CHANGE_VERBS = frozenset(
+    """
+    new add added adds adding fix fixed fixes fixing update updated updates updating change changed
+    changes changing remove removed removes removing
+    """.split()
+)
+"""Verbs every task has: noise when matching file contents, a signal in commit history (a `fix`
+touches the changelog more often than a `refactor`)."""
 
 
 def stem(word: str) -> str:
@@ -55,12 +63,14 @@ def split_identifier(token: str) -> list[str]:
     return [part.lower() for part in WORD_PATTERN.findall(token)]
 
 
-def text_words(text: str, min_length: int = 3) -> list[str]:
-    """The stemmed, non-stop words of `text`, in order, with repeats."""
+def text_words(text: str, keep_verbs: bool = False, min_length: int = 3) -> list[str]:
+    """The stemmed, non-stop words of `text`, in order, with repeats; change verbs only if asked."""
     words: list[str] = []
     for token in TOKEN_PATTERN.findall(text):
         for part in split_identifier(token):
             if len(part) < min_length or part in STOP_WORDS or part.isdigit():
+                continue
+            if not keep_verbs and part in CHANGE_VERBS:
                 continue
             words.append(stem(part))
     return words

@@ -7,7 +7,7 @@ Also shows recall on the files that conflict (changed by two or more tasks of th
 leak and speedup of taskbench's first-fit plan over the predictions (the planner's own batching is
 measured with `taskbench.py score`). The bm25_top3 column is taskbench's own baseline code.
 
-    .venv/bin/python bench/analyzer_recall.py [--tb /tmp/tb] [--repos flask,httpx] [--set threshold=0.4]
+    .venv/bin/python -m bench.analyzer_recall [--tb /tmp/tb] [--repos flask,httpx] [--set threshold=0.4]
 """
 
 from __future__ import annotations

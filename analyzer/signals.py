@@ -1,0 +1,237 @@
+"""Features of each candidate file for one task text, each with the evidence that produced it.
+
+Direct features come from the text alone: `path`, `name` (a file name, partial path or module),
+`stem` (a word that is a file's name), `symbol` (a definition named in code style), `word_symbol`
+(a plain word naming a definition), `new_file`, `history` and `history_max` (what past commits with
+these words changed), `lexical` and `lexical_rank` (BM25 over file words), `directory`, and
+`base_rate` and `recent` (how often it changed, overall and lately), and `similar_commits` (what
+the past commits most like the text changed). Spread features come from confident files (seeds):
+`cochange` and `imports`. All features are in [0, 1]; the ranking weighs them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from analyzer.file_lookup import FileLookup, bm25, path_specificity, recent_share, similar_commits
+from analyzer.history_stats import change_rate
+from analyzer.mentions import Mentions, is_file_name
+from analyzer.rank_config import RankConfig
+from analyzer.repo_index import RepoIndex
+from analyzer.vocabulary import CHANGE_VERBS, STOP_WORDS
+
+DIRECT_FEATURES = (
+    "path",
+    "name",
+    "stem",
+    "symbol",
+    "word_symbol",
+    "new_file",
+    "history",
+    "history_max",
+    "lexical",
+    "lexical_rank",
+    "directory",
+    "base_rate",
+    "recent",
+    "similar_commits",
+)
+SPREAD_FEATURES = ("cochange", "imports")
+
+Features = dict[str, dict[str, tuple[float, str]]]
+"""path → feature → (value, evidence)."""
+
+
+def put(features: Features, path: str, name: str, value: float, evidence: str) -> None:
+    """Record a feature value for a file, keeping the largest seen."""
+    row = features[path]
+    if value > row.get(name, (0.0, ""))[0]:
+        row[name] = (min(1.0, value), evidence)
+
+
+def shared(features: Features, paths: set[str], name: str, value: float, evidence: str, limit: int) -> None:
+    """Give `value / len(paths)` to each of `paths`, when there are at most `limit` of them."""
+    if paths and len(paths) <= limit:
+        for path in paths:
+            put(features, path, name, value / len(paths), evidence)
+
+
+def direct_features(index: RepoIndex, lookup: FileLookup, mentions: Mentions, config: RankConfig) -> Features:
+    """Every file the text points at directly, with its direct features (base rate included)."""
+    features: Features = defaultdict(dict)
+    mention_features(lookup, mentions, config, features)
+    symbol_features(lookup, mentions, config, features)
+    history_features(index, lookup, list(mentions.message_words), config, features)
+    lexical_features(lookup, list(mentions.words), config, features)
+    directory_features(lookup, mentions, features)
+    similar_commit_features(lookup, list(mentions.message_words), config, features)
+    for path, row in features.items():
+        rate_features(index, lookup, path, row, config)
+    return features
+
+
+def rate_features(
+    index: RepoIndex, lookup: FileLookup, path: str, row: dict[str, tuple[float, str]], config: RankConfig
+) -> None:
+    """How often the file changed: over all history, and lately."""
+    rate = change_rate(index.history, path)
+    if rate > 0 and path in lookup.paths:
+        row["base_rate"] = (math.sqrt(rate), f"changed in {rate:.0%} of commits")
+    share = recent_share(lookup, config.recent_half_life).get(path, 0.0)
+    if share > 0:
+        row["recent"] = (math.sqrt(share), f"changed in {share:.0%} of recent commits")
+
+
+def similar_commit_features(
+    lookup: FileLookup, words: list[str], config: RankConfig, features: Features
+) -> None:
+    """The files changed by the past commits whose messages are most like the text, by vote."""
+    similar = similar_commits(lookup, words, config.similar_commits)
+    total = sum(score for score, _ in similar)
+    if total <= 0:
+        return
+    votes: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for score, commit in similar:
+        for path in commit.paths:
+            votes[path] += score / total
+            counts[path] += 1
+    for path, vote in votes.items():
+        if path in lookup.paths:
+            evidence = f"changed by {counts[path]} of {len(similar)} similar past commits"
+            put(features, path, "similar_commits", vote, evidence)
+
+
+def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:
+    """Paths, file names, modules and file stems named in the text; new files to create."""
+    limit = config.ambiguity_limit
+    for path in mentions.paths:
+        lower = path.lower()
+        if path in lookup.paths:
+            put(features, path, "path", 1.0, "path mentioned")
+        elif "/" not in path and lower in lookup.by_basename:
+            shared(features, lookup.by_basename[lower], "name", 1.0, "file name mentioned", limit)
+        elif found := {p for p in lookup.paths if p.lower().endswith("/" + lower)}:
+            shared(features, found, "name", 1.0, "path mentioned", limit)
+        elif lower in lookup.by_extensionless:
+            shared(features, lookup.by_extensionless[lower], "name", 1.0, "path mentioned", limit)
+        elif path not in lookup.directories and is_file_name(path):
+            put(features, path, "new_file", 1.0, "new file named in the text")
+    for dotted in mentions.dotted:
+        lower = dotted.lower()
+        module = lookup.by_extensionless.get(lower.replace(".", "/"), set())
+        shared(features, module, "name", 1.0, f"module {dotted} mentioned", limit)
+        if not module:
+            shared(features, lookup.by_stem.get(lower, set()), "name", 1.0, "file name mentioned", limit)
+    for token in (*mentions.identifiers, *mentions.plain):
+        lower = token.lower()
+        if lower in STOP_WORDS or lower in CHANGE_VERBS or len(lower) < 3:
+            continue
+        value = path_specificity(lookup, lower)
+        shared(
+            features, lookup.by_stem.get(lower, set()), "stem", value, f"file name {token} mentioned", limit
+        )
+
+
+def symbol_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:
+    """Files that define a named identifier or qualified name, or (`word_symbol`) a plain word."""
+    limit = config.symbol_ambiguity_limit
+    for dotted in mentions.dotted:
+        parts = dotted.split(".")
+        for start in range(len(parts) - 1):
+            name = ".".join(parts[start:])
+            found = lookup.by_qualified.get(name, set())
+            if found and len(found) <= limit:
+                shared(features, found, "symbol", 1.0, f"defines {name}", limit)
+                break
+    for token in mentions.identifiers:
+        found = lookup.by_symbol.get(token, set())
+        for path in found if len(found) <= limit else ():
+            qualified = lookup.symbol_of.get((path, token.lower()), token)
+            put(features, path, "symbol", 1.0 / len(found), f"defines {qualified}")
+    for token in mentions.plain:
+        lower = token.lower()
+        found = lookup.by_symbol_lower.get(lower, set())
+        if lower in STOP_WORDS or lower in CHANGE_VERBS or len(found) > config.word_symbol_limit:
+            continue
+        for path in found:
+            qualified = lookup.symbol_of.get((path, lower), token)
+            put(features, path, "word_symbol", 1.0 / len(found), f"defines {qualified}")
+
+
+def history_features(
+    index: RepoIndex, lookup: FileLookup, words: list[str], config: RankConfig, features: Features
+) -> None:
+    """P(file | word) from past commits: its rarity-weighted mean over the text's words, and its max."""
+    stats = index.history
+    total = stats.total.weight
+    known = []
+    for word in set(words):
+        seen = stats.words.get(word)
+        if seen is not None and seen.commits >= config.history_min_commits and seen.weight < total:
+            known.append((word, seen.weight, seen.commits, math.log(total / seen.weight)))
+    rarity_sum = sum(rarity for *_, rarity in known)
+    if rarity_sum <= 0:
+        return
+    candidates = {path for word, *_ in known for path in lookup.history_words.get(word, {})}
+    prior = config.history_prior
+    for path in candidates:
+        rate = change_rate(stats, path)
+        mean, best, evidence = 0.0, 0.0, ""
+        for word, weight, commits, rarity in known:
+            tally = lookup.history_words.get(word, {}).get(path)
+            probability = ((tally.weight if tally else 0.0) + prior * rate) / (weight + prior)
+            mean += rarity * probability
+            if tally is not None and probability > best:
+                best = probability
+                evidence = f"'{word}' went with it in {tally.commits} of {commits} commits"
+        put(features, path, "history", mean / rarity_sum, evidence)
+        put(features, path, "history_max", best, evidence)
+
+
+def lexical_features(lookup: FileLookup, words: list[str], config: RankConfig, features: Features) -> None:
+    """BM25 of the text's words against each file's words and path: saturated, and relative to the best."""
+    scores = bm25(lookup, words)
+    if not scores:
+        return
+    best = max(scores.values())
+    for path, score in scores.items():
+        put(features, path, "lexical", score / (score + config.lexical_saturation), "words match its content")
+        put(features, path, "lexical_rank", score / best, "words match its content")
+
+
+def directory_features(lookup: FileLookup, mentions: Mentions, features: Features) -> None:
+    """Files inside a directory named in the text, less the more files it holds."""
+    named: set[str] = {path for path in mentions.paths if path in lookup.directories}
+    for token in (*mentions.plain, *mentions.identifiers):
+        if token.lower() not in STOP_WORDS and token.lower() not in CHANGE_VERBS:
+            named |= lookup.directory_names.get(token.lower(), set())
+    for directory in named:
+        files = lookup.directories[directory]
+        for path in files:
+            put(features, path, "directory", 1.0 / math.sqrt(len(files)), f"in {directory}/")
+
+
+def spread_features(
+    index: RepoIndex, lookup: FileLookup, seeds: dict[str, float], config: RankConfig
+) -> Features:
+    """From each seed (a file at least `seed_min` confident): its co-change partners and import neighbours."""
+    features: Features = defaultdict(dict)
+    stats = index.history
+    for seed, confidence in seeds.items():
+        if confidence < config.seed_min:
+            continue
+        changes = stats.files.get(seed)
+        for other, pair in stats.cochange.get(seed, {}).items():
+            if changes is None or changes.weight <= 0 or pair.commits < config.cochange_min_commits:
+                continue
+            if other in lookup.paths:
+                ratio = min(1.0, pair.weight / changes.weight)
+                evidence = f"changed with {seed} in {pair.commits} of {changes.commits} commits"
+                put(features, other, "cochange", confidence * ratio, evidence)
+        for target in index.imports.get(seed, frozenset()):
+            put(features, target, "imports", confidence, f"imported by {seed}")
+        for importer in lookup.imported_by.get(seed, set()):
+            put(features, importer, "imports", confidence, f"imports {seed}")
+    return features
