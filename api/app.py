@@ -13,13 +13,14 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Secret
 from starlette.requests import HTTPConnection
 
 from planner.database import Database
@@ -40,7 +41,9 @@ from .listener import DEFAULT_BACKOFF, Backoff, BuildRunner, ChannelListener, Se
 
 log = logging.getLogger(__name__)
 
-PAGE_MODULE = "api.page"  # the plan page, when present: a `router` served behind the same auth
+# the plan page, when present: its `router`, and `serves_without_token(method, path)` for the
+# requests (page frame, static assets) that carry no project data and so need no token
+PAGE_MODULE = "api.page"
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,13 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
 
     app.include_router(routes_projects.router)
     app.include_router(routes_plans.router)
+    public: Callable[[str, str], bool] | None = None
     if importlib.util.find_spec(PAGE_MODULE) is not None:
-        app.include_router(importlib.import_module(PAGE_MODULE).router)
+        page = importlib.import_module(PAGE_MODULE)
+        app.include_router(page.router)
+        public = page.serves_without_token  # the page's frame and assets: no project data
     if service.api_token is not None:
-        app.add_middleware(BearerTokenMiddleware, token=service.api_token)
+        app.add_middleware(BearerTokenMiddleware, token=Secret(service.api_token), public=public)
         schema = app.openapi()  # cached by FastAPI: document the bearer scheme in it
         schema.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": TOKEN_VARIABLE}

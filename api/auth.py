@@ -1,9 +1,13 @@
 """Access to the service: a bearer token (EXECPLAN_API_TOKEN) on every request, or loopback only.
 
-With a token configured, every HTTP request and every WebSocket handshake — API, docs, plan page,
-static files — must carry `Authorization: Bearer <token>`, compared in constant time; anything
-else gets 401. The token is never logged or echoed. Without a token there is no authentication,
-so `execplan serve` refuses to bind an address other than loopback.
+With a token configured, every HTTP request and every WebSocket handshake — API, OpenAPI docs —
+must carry `Authorization: Bearer <token>`, compared in constant time; anything else gets 401.
+A browser cannot set that header (the plan page's script, its WebSocket), so the same token is
+also accepted from the `execplan_token` cookie, which the plan page sets (SameSite=Strict).
+The only requests let through without it are the ones a `public` predicate names: the plan
+page's frame and static assets, which carry no project data. The token is never logged or
+echoed. Without a token there is no authentication, so `execplan serve` refuses to bind an
+address other than loopback.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import hmac
 import ipaddress
 import json
 import os
+from collections.abc import Callable
 
+from starlette.datastructures import Secret
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TOKEN_VARIABLE = "EXECPLAN_API_TOKEN"
+TOKEN_COOKIE = "execplan_token"
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -45,15 +52,25 @@ def bind_refusal(host: str, token: str | None) -> str | None:
     return None
 
 
-def bearer_token(scope: Scope) -> str | None:
-    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+def presented_token(scope: Scope) -> str | None:
+    """The token a request presents: `Authorization: Bearer <token>`, else the token cookie."""
+    cookie: str | None = None
     for name, value in scope.get("headers", ()):
+        header: str = bytes(value).decode("latin-1")
         if name == b"authorization":
-            header: str = bytes(value).decode("latin-1")
             scheme, _, credentials = header.partition(" ")
             if scheme.lower() == "bearer" and credentials.strip():
                 return credentials.strip()
-            return None
+        elif name == b"cookie" and cookie is None:
+            cookie = _cookie_value(header, TOKEN_COOKIE)
+    return cookie
+
+
+def _cookie_value(header: str, wanted: str) -> str | None:
+    for pair in header.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name == wanted and value:
+            return value.strip().strip('"')
     return None
 
 
@@ -75,17 +92,22 @@ UNAUTHORIZED_HEADERS = [
 class BearerTokenMiddleware:
     """ASGI middleware: requests and WebSocket handshakes without the right bearer token get 401."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        if not token:
+    def __init__(self, app: ASGIApp, token: Secret, public: Callable[[str, str], bool] | None = None) -> None:
+        if not str(token):
             raise ValueError("BearerTokenMiddleware needs a non-empty token")
         self.app = app
-        self._token = token
+        self._token = token  # a Secret: its repr (in Starlette's middleware list) hides it
+        self._public = public  # (method, path) -> whether it is served without the token
 
     def __repr__(self) -> str:  # never show the token
         return f"{type(self).__name__}(app={self.app!r})"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or token_matches(bearer_token(scope), self._token):
+        if (
+            scope["type"] not in ("http", "websocket")
+            or token_matches(presented_token(scope), str(self._token))
+            or (scope["type"] == "http" and self._public and self._public(scope["method"], scope["path"]))
+        ):
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
             await send({"type": "http.response.start", "status": 401, "headers": UNAUTHORIZED_HEADERS})
