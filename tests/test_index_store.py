@@ -109,7 +109,7 @@ async def test_analyzer_predictor_in_a_build(db: Database, tmp_path: Path) -> No
     plan = await ExecutionPlanBuilder(db, Settings(), predictor).build_plan(project_id)
     predicted = {t.key: t.predicted_files for t in plan.tasks}
     by_path = {t: {p.path: p for p in files} for t, files in predicted.items()}
-    assert any("OrderRouter" in e for e in by_path["T1"]["shop/orders.py"].evidence)
+    assert by_path["T1"]["shop/orders.py"].confidence >= 0.5 and by_path["T1"]["shop/orders.py"].evidence
     assert predicted["T2"][0].path == "web/cart.js"
     assert "shop/db.py" in by_path["T3"]
     assert "web/cart.js" not in by_path["T1"] and "web/cart.js" not in by_path["T3"]
