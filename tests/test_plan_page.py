@@ -5,8 +5,9 @@ free loopback port, on this test's own PostgreSQL database, with plans built by 
 Playwright opens `/projects/{id}/plan` and the test checks what is on screen: batches left to
 right, each worktree lane holding its tasks' cards, conflict badges, a file's evidence on hover,
 and the page following the plan without being reloaded (building indicator, a PATCH through the
-API, a rebuild through the API, a failed build); also the page without a plan. Screenshots go to
-the test's temporary folder (the first one's path is printed).
+API, a rebuild through the API, a failed build); also the page without a plan, and the token
+form when the service needs a token. Screenshots go to the test's temporary folder (the first
+one's path is printed).
 """
 
 from __future__ import annotations
@@ -314,6 +315,49 @@ async def test_plan_page_without_a_plan_shows_why_and_then_the_plan(db_url: str,
         await expect(page.locator(".card")).to_have_count(len(TASKS["tasks"]))
         # the only error is the browser's note of the plan's 404
         assert [e for e in errors if "status of 404" not in e] == []
+
+
+async def test_plan_page_asks_for_the_token_and_keeps_it_in_a_cookie(db_url: str, repo: Path) -> None:
+    token = "s3cret-Token_42"
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    async with (
+        serving(service(db_url, token=token)) as base,
+        httpx.AsyncClient(base_url=base) as api,
+        chromium() as browser,
+    ):
+        assert (await api.get(f"/api/projects/{project_id}/execution-plan")).status_code == 401
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        form = page.locator("#token-form")
+        await expect(form).to_be_visible()
+        await expect(page.locator(".card")).to_have_count(0)
+
+        # a wrong token: the page reloads and asks again
+        await page.fill("#token-input", "wrong")
+        async with page.expect_navigation():
+            await page.click("#token-form button")
+        await expect(form).to_be_visible()
+
+        await page.fill("#token-input", token)
+        async with page.expect_navigation():
+            await page.click("#token-form button")
+        await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+        await expect(form).to_be_hidden()
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        cookies = {c["name"]: c for c in await page.context.cookies()}
+        cookie = cookies["execplan_token"]
+        assert (cookie["value"], cookie["path"], cookie["sameSite"]) == (token, "/", "Strict")
+
+        # the WebSocket got in with the cookie too: a build announced is heard
+        await announce_build(db_url, project_id)
+        await expect(page.locator("#build-status")).to_have_text("building…")
+        assert [e for e in errors if "status of 401" not in e] == []
+
+
+async def announce_build(db_url: str, project_id: str) -> None:
+    async with Database(db_url, max_size=1) as db:
+        await announce(db, "execution_plan_building", project_id)
 
 
 async def test_page_and_assets_are_served_without_the_network() -> None:
