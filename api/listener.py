@@ -217,9 +217,11 @@ class BuildRunner:
             if not await conn.fetch_value("autobuild_try_lock", {"project_id": project_id}):
                 return  # another process is building it right now
             try:
-                if project_id in self._running or not await conn.fetch_value(
-                    "project_needs_plan", {"project_id": project_id}
-                ):
+                running = self._running.get(project_id)
+                if running is not None and running.ours:
+                    self._recheck.add(project_id)  # look again when that build ends
+                    return
+                if not await conn.fetch_value("project_needs_plan", {"project_id": project_id}):
                     return
                 build_id = new_build_id()
                 self._running[project_id] = RunningBuild(build_id, time.monotonic(), ours=True)

@@ -20,7 +20,6 @@ from planner.adjust import adjust_plan
 from planner.automation import announce, plan_summary
 from planner.errors import InvalidInputError, NotFoundError
 from planner.overrides import Overrides
-from planner.storage import get_execution_plan
 
 from .app import BuildsDep, DatabaseDep, EventsDep, SettingsDep
 from .auth import deny_websocket
@@ -65,16 +64,19 @@ async def get_plan(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """The project's stored plan, with `ETag: "<version>"`; 404 when it has none yet."""
-    plan = await get_execution_plan(db, str(project_id))
-    if plan is None:
+    row = await db.fetch_one("plan_get", {"project_id": project_id})  # one query: the hot path
+    if row is None:
+        raise NotFoundError(f"no project with id {project_id}")
+    document = row["plan"]
+    if document is None:
         raise NotFoundError(
             f"project {project_id} has no execution plan yet: POST {PLAN.format(project_id=project_id)}/build"
         )
-    tag = entity_tag(plan.version)
+    tag = entity_tag(int(document["version"]))
     if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
-    return plan.to_dict()
+    return document
 
 
 @router.post(PLAN + "/build", status_code=202, response_model=BuildAccepted, responses=NOT_FOUND)
