@@ -3,7 +3,10 @@
 A file's confidence is a logistic model of its features (see `analyzer.signals`):
 `sigmoid(bias + Σ weight_f · f)`. The direct features give each file a first confidence; files
 at least `seed_min` confident spread to their co-change partners and import neighbours, whose
-`cochange` and `imports` features then join the sum. Files at or above `threshold` are predicted,
+`cochange` and `imports` features then join the sum. A file named outright in the text is at least
+as confident as its `floor_*` says (noisy-or of the model and the floors): commit messages, which
+the weights were fitted on, rarely name files, but task descriptions do, and when they do they mean
+it. Files at or above `threshold` are predicted,
 at most `max_files` of them. The weights were fitted by `bench/analyzer_tune.py` on the taskbench
 development set (logistic regression, so a confidence reads as a probability).
 """
@@ -53,6 +56,15 @@ class RankConfig:
     """Seed confidence times the share of the seed's commits that also changed this file."""
     weight_imports: float = 0.32
     """Confidence of a seed this file imports or is imported by."""
+
+    floor_path: float = 0.95
+    """Least confidence of a file whose path is written out."""
+    floor_name: float = 0.85
+    """Least confidence of a file named by file name, partial path or module (times its share)."""
+    floor_new_file: float = 0.85
+    """Least confidence of a file to be created."""
+    floor_symbol: float = 0.6
+    """Least confidence of a file defining a code-style identifier named (times its share)."""
 
     ambiguity_limit: int = 6
     """A file name or partial path matching more files than this says nothing."""

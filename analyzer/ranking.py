@@ -18,6 +18,7 @@ from analyzer.repo_index import RepoIndex
 from analyzer.signals import DIRECT_FEATURES, Features, direct_features, rate_features, spread_features
 
 EVIDENCE_LIMIT = 4
+FLOORED = ("path", "name", "new_file", "symbol")
 EVIDENCE_MIN_CONTRIBUTION = 0.2
 
 
@@ -51,7 +52,8 @@ def scored_features(index: RepoIndex, text: str, config: RankConfig) -> tuple[Fe
     lookup = lookup_for(index)
     features = direct_features(index, lookup, extract_mentions(text), config)
     first = {path: config.bias + score(row, config, DIRECT_FEATURES) for path, row in features.items()}
-    spread = spread_features(index, lookup, {path: sigmoid(z) for path, z in first.items()}, config)
+    seeds = {path: with_floors(sigmoid(z), features[path], config) for path, z in first.items()}
+    spread = spread_features(index, lookup, seeds, config)
     for path, extra in spread.items():
         row = features[path]
         if path not in first:
@@ -68,11 +70,20 @@ def predict(index: RepoIndex, text: str, config: RankConfig | None = None) -> li
     features, logits = scored_features(index, text, config)
     ranked = []
     for path, logit in logits.items():
-        confidence = sigmoid(logit)
+        confidence = with_floors(sigmoid(logit), features[path], config)
         if confidence >= config.threshold:
             ranked.append(PredictedFile(path, round(confidence, 4), evidence_of(features[path], config)))
     ranked.sort(key=lambda p: (-p.confidence, p.path))
     return ranked[: config.max_files]
+
+
+def with_floors(confidence: float, row: dict[str, tuple[float, str]], config: RankConfig) -> float:
+    """Noisy-or of the model's confidence with the floors of the explicit mentions."""
+    miss = 1.0 - confidence
+    for name in FLOORED:
+        if name in row:
+            miss *= 1.0 - getattr(config, f"floor_{name}") * row[name][0]
+    return 1.0 - miss
 
 
 def evidence_of(row: dict[str, tuple[float, str]], config: RankConfig) -> tuple[str, ...]:

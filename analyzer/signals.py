@@ -110,14 +110,19 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
         lower = path.lower()
         if path in lookup.paths:
             put(features, path, "path", 1.0, "path mentioned")
-        elif "/" not in path and lower in lookup.by_basename:
-            shared(features, lookup.by_basename[lower], "name", 1.0, "file name mentioned", limit)
+        elif "/" not in path and (lower in lookup.by_basename or "." + lower in lookup.by_basename):
+            found = lookup.by_basename.get(lower) or lookup.by_basename["." + lower]
+            shared(features, found, "name", 1.0, "file name mentioned", limit)
         elif found := {p for p in lookup.paths if p.lower().endswith("/" + lower)}:
             shared(features, found, "name", 1.0, "path mentioned", limit)
         elif lower in lookup.by_extensionless:
             shared(features, lookup.by_extensionless[lower], "name", 1.0, "path mentioned", limit)
-        elif path not in lookup.directories and is_file_name(path):
-            put(features, path, "new_file", 1.0, "new file named in the text")
+        elif (
+            path not in lookup.directories
+            and is_file_name(path)
+            and ("/" in path or path in mentions.created)
+        ):
+            put(features, new_file_path(lookup, path), "new_file", 1.0, "new file named in the text")
     for dotted in mentions.dotted:
         lower = dotted.lower()
         module = lookup.by_extensionless.get(lower.replace(".", "/"), set())
@@ -132,6 +137,15 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
         shared(
             features, lookup.by_stem.get(lower, set()), "stem", value, f"file name {token} mentioned", limit
         )
+
+
+def new_file_path(lookup: FileLookup, path: str) -> str:
+    """Where a file to create goes: under the one existing directory its directories name, else as written."""
+    directory, _, name = path.rpartition("/")
+    if not directory or directory in lookup.directories:
+        return path
+    homes = [d for d in lookup.directories if d.endswith("/" + directory)]
+    return f"{homes[0]}/{name}" if len(homes) == 1 else path
 
 
 def symbol_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:

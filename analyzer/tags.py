@@ -24,7 +24,7 @@ QUALIFIER = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 LOCAL_SCOPES = frozenset({"function", "method"})
 KIND_PRIORITY = ("class", "interface", "enum", "type", "function", "method", "module", "macro", "constant")
 
-NodeKey = tuple[int, int]
+NodeKey = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ def node_text(node: tree_sitter.Node) -> str:
 
 
 def key_of(node: tree_sitter.Node) -> NodeKey:
-    return (node.start_byte, node.end_byte)
+    """Identifies a node: its span alone is shared by a block and its only statement."""
+    return (node.start_byte, node.end_byte, node.type)
 
 
 def extract_tags(language: str, source: bytes) -> tuple[tuple[Symbol, ...], tuple[ImportRef, ...]]:

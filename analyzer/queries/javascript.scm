@@ -46,7 +46,8 @@
     left: (member_expression
       object: (_) @name.scope
       property: (property_identifier) @name.definition.method)
-    right: [(function_expression) (arrow_function)]) @definition.method)
+    right: [(function_expression) (arrow_function)]) @definition.method
+  (#not-eq? @name.definition.method "exports"))
 
 (import_statement
   source: (string (string_fragment) @import.module))

@@ -1,0 +1,1 @@
+"""Tests of the analyzer: indexing, imports, history and ranking, on tiny real git repositories."""

@@ -1,0 +1,46 @@
+"""What a task text names: paths, file names, dotted names, identifiers and words."""
+
+from __future__ import annotations
+
+from analyzer import extract_mentions
+from analyzer.vocabulary import split_identifier, stem, text_words
+
+
+def test_paths_and_file_names() -> None:
+    mentions = extract_mentions(
+        "Update docs/patterns/celery.rst and client.py (see ./lib/app.js), not 0.9 or e.g."
+    )
+    assert mentions.paths == ("docs/patterns/celery.rst", "client.py", "lib/app.js")
+
+
+def test_dotted_names_and_code_identifiers() -> None:
+    text = "Handle h11.Connection.next_event() in `open_stream`, add ExecutionPlanBuilder and res.send()"
+    mentions = extract_mentions(text)
+    assert "h11.Connection.next_event" in mentions.dotted and "res.send" in mentions.dotted
+    assert {"open_stream", "ExecutionPlanBuilder"} <= set(mentions.identifiers)
+    assert "Handle" in mentions.plain
+
+
+def test_quoted_and_called_words_count_as_code() -> None:
+    mentions = extract_mentions("Use 'venv' consistently and call render() from \"setup\"")
+    assert {"venv", "render", "setup"} <= set(mentions.identifiers)
+    assert "consistently" in mentions.plain
+
+
+def test_rust_and_ruby_style_qualified_names_become_dotted() -> None:
+    assert "crate.orders.Order" in extract_mentions("use crate::orders::Order").dotted
+    assert "Order.total" in extract_mentions("fix Order#total").dotted
+
+
+def test_words_are_stemmed_and_stop_words_and_change_verbs_dropped() -> None:
+    mentions = extract_mentions("Fixed the cookies of the SessionHandler while routing")
+    assert mentions.words == ("cooki", "session", "handler", "rout")
+    assert mentions.message_words[0] == "fix"
+
+
+def test_identifier_splitting_and_stemming() -> None:
+    assert split_identifier("HTTPServerError") == ["http", "server", "error"]
+    assert split_identifier("open_uds_stream") == ["open", "uds", "stream"]
+    assert stem("cookies") == stem("cookie") == "cooki"
+    assert stem("routing") == stem("routes") == "rout"
+    assert text_words("a an of the") == []

@@ -1,0 +1,105 @@
+"""Ranking files for a task text on a small repository with history: signals, evidence, config."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from analyzer import PredictedFile, RankConfig, RepoIndex, build_repo_index, predict
+from tests.analyzer.fixture_repos import PYTHON
+from tests.conftest import commit_files, make_repo
+
+
+@pytest.fixture(scope="module")
+def shop_index(tmp_path_factory: pytest.TempPathFactory) -> RepoIndex:
+    """The Python fixture tree plus billing code whose history is all about invoices."""
+    repo = make_repo(
+        tmp_path_factory.mktemp("rank") / "shop",
+        {**PYTHON, "src/shop/billing.py": "class InvoiceWriter:\n    pass\n", "CHANGES.md": "changes\n"},
+    )
+    for n in range(6):
+        commit_files(
+            repo,
+            {"src/shop/billing.py": f"class InvoiceWriter:\n    pass\n# {n}\n", "CHANGES.md": f"v{n}\n"},
+            f"Improve invoice layout, step {n}",
+        )
+        commit_files(
+            repo, {"src/shop/models.py": f"class Order:\n    total = {n + 1}\n"}, f"Tune order totals {n}"
+        )
+    return build_repo_index(repo, progress=False)
+
+
+def paths(predicted: list[PredictedFile]) -> list[str]:
+    return [p.path for p in predicted]
+
+
+def find(predicted: list[PredictedFile], path: str) -> PredictedFile:
+    return next(p for p in predicted if p.path == path)
+
+
+def test_mentioned_path_comes_first_with_its_evidence(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "Fix the rounding bug in src/shop/util/money.py")
+    assert predicted[0].path == "src/shop/util/money.py"
+    assert "path mentioned" in predicted[0].evidence
+
+
+def test_a_named_symbol_points_at_the_file_defining_it(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "OrderService.create_order should reject empty carts")
+    best = find(predicted, "src/shop/orders.py")
+    assert "defines OrderService.create_order" in best.evidence
+    assert best in predicted[:2] and best.confidence >= RankConfig().floor_symbol
+
+
+def test_history_words_find_the_files_past_commits_changed(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "Invoice layout breaks on long names")
+    assert paths(predicted)[:2] == ["src/shop/billing.py", "CHANGES.md"] or paths(predicted)[:2] == [
+        "CHANGES.md",
+        "src/shop/billing.py",
+    ]
+    evidence = " ".join(find(predicted, "src/shop/billing.py").evidence)
+    assert "went with it" in evidence or "similar past commits" in evidence
+
+
+def test_a_new_file_named_in_the_text_is_predicted(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "Create src/shop/refunds.py for partial refunds")
+    assert find(predicted, "src/shop/refunds.py").evidence[0] == "new file named in the text"
+
+
+def test_paths_leaving_the_repository_are_never_predicted(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "Write ../outside/evil.py and /etc/cron.d/job.py")
+    assert all(not p.path.startswith(("/", "..")) and ".." not in p.path.split("/") for p in predicted)
+    assert "outside/evil.py" not in paths(predicted)
+
+
+def test_output_is_sorted_bounded_and_above_the_threshold(shop_index: RepoIndex) -> None:
+    config = RankConfig(threshold=0.05, max_files=3)
+    predicted = predict(shop_index, "Invoice and order totals in src/shop/orders.py", config)
+    assert 0 < len(predicted) <= 3
+    confidences = [p.confidence for p in predicted]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.05 <= c <= 1.0 for c in confidences)
+
+
+def test_text_naming_nothing_predicts_nothing_confidently(shop_index: RepoIndex) -> None:
+    assert predict(shop_index, "Polish") == []
+
+
+def test_weights_come_from_the_config(shop_index: RepoIndex) -> None:
+    text = "Fix the rounding bug in src/shop/util/money.py"
+    muted = dataclasses.replace(RankConfig(), weight_path=0.0, weight_name=0.0, weight_stem=0.0)
+    assert find(predict(shop_index, text), "src/shop/util/money.py").confidence > max(
+        (p.confidence for p in predict(shop_index, text, muted) if p.path == "src/shop/util/money.py"),
+        default=0.0,
+    )
+
+
+def test_confident_files_lend_strength_to_cochange_partners_and_imports(shop_index: RepoIndex) -> None:
+    config = dataclasses.replace(RankConfig(), weight_cochange=4.0, weight_imports=3.0, threshold=0.05)
+    predicted = predict(shop_index, "InvoiceWriter crashes", config)
+    changes = " ".join(find(predicted, "CHANGES.md").evidence)
+    assert "changed with src/shop/billing.py in 7 of 7 commits" in changes
+    orders = predict(shop_index, "OrderService.create_order is slow", config)
+    assert any(
+        e.startswith("imported by src/shop/orders.py") for e in find(orders, "src/shop/models.py").evidence
+    )
