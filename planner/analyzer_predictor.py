@@ -33,11 +33,15 @@ class RelationConfig:
 
 
 class AnalyzerPredictor:
-    """Ranks the files each task will touch from the repository's stored index."""
+    """Ranks the files each task will touch from the repository's index.
+
+    With a database the index is the stored one, refreshed incrementally; without one (the
+    backtest) it is built in memory.
+    """
 
     def __init__(
         self,
-        db: Database,
+        db: Database | None,
         config: RankConfig | None = None,
         relations: RelationConfig | None = None,
         epic_weights: MentionWeights | None = None,
@@ -47,14 +51,25 @@ class AnalyzerPredictor:
         self.relations = relations or RelationConfig()
         self.epic_weights = epic_weights or MentionWeights()
         self.index: RepoIndex | None = None
+        self._prepared: str | None = None
+
+    async def prepare(self, repo_path: str | None) -> None:
+        """Refresh (or build) the index of `repo_path`; `predict` then uses it."""
+        self.index, self._prepared = None, repo_path
+        if not repo_path:
+            return
+        if self.db is not None:
+            self.index, _ = await refresh_index(self.db, repo_path)
+        else:
+            self.index = await asyncio.to_thread(analyzer.build_repo_index, repo_path, progress=False)
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]
     ) -> dict[int, tuple[PredictedFile, ...]]:
-        if not repo_path:
-            self.index = None
+        if repo_path != self._prepared or (repo_path and self.index is None):
+            await self.prepare(repo_path)
+        if self.index is None:
             return {t.id: () for t in tasks}
-        self.index, _ = await refresh_index(self.db, repo_path)
         return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config, self.epic_weights)
 
     def relation(self, a: str, b: str) -> tuple[str, float] | None:

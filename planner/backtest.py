@@ -144,6 +144,9 @@ def score(plan: ExecutionPlan, truth: dict[int, set[str]]) -> Score:
 class _NoPrediction:
     """The dependency-only reference: predicts nothing."""
 
+    async def prepare(self, repo_path: str | None) -> None:
+        """Nothing to prepare."""
+
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]
     ) -> dict[int, tuple[PredictedFile, ...]]:

@@ -17,9 +17,10 @@ from .batches import split_level
 from .conflicts import find_conflicts
 from .database import Database
 from .errors import NotFoundError
-from .mentions import FilePredictor, MentionPredictor
+from .mentions import FilePredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
 from .overrides import apply_overrides
+from .predictors import default_predictor
 from .settings import Settings, load_settings
 from .storage import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
 from .tasks import PlanningTask
@@ -34,7 +35,7 @@ class ExecutionPlanBuilder:
     ) -> None:
         self.db = db
         self.settings = settings or load_settings()
-        self.predictor: FilePredictor = predictor or MentionPredictor()
+        self.predictor: FilePredictor = predictor or default_predictor(db)
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
 
@@ -42,6 +43,11 @@ class ExecutionPlanBuilder:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
         if self.db is None:
             raise TypeError("ExecutionPlanBuilder(db=None) can only plan(), not build_plan()")
+        project = await self.db.fetch_one("project_by_id", {"id": project_id})
+        if project is None:
+            raise NotFoundError(f"no project with id {project_id}")
+        # before the transaction: preparing may need connections of its own
+        await self.predictor.prepare(project["repo_path"])
         async with self.db.transaction() as conn:
             await lock_project(conn, project_id)
             project = await conn.fetch_one("project_by_id", {"id": project_id})

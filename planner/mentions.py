@@ -32,7 +32,13 @@ NEW_FILE_EXTENSIONS = frozenset(
 
 
 class FilePredictor(Protocol):
-    """Anything that predicts, per task id, the files it will touch, best first."""
+    """Anything that predicts, per task id, the files it will touch, best first.
+
+    `prepare` runs before the build's transaction (it may use its own connections, e.g. to
+    refresh a stored index); `predict` runs inside it and must not wait for another connection.
+    """
+
+    async def prepare(self, repo_path: str | None) -> None: ...
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]
@@ -128,6 +134,9 @@ class MentionPredictor:
 
     def __init__(self, weights: MentionWeights | None = None) -> None:
         self.weights = weights or MentionWeights()
+
+    async def prepare(self, repo_path: str | None) -> None:
+        """Nothing to prepare: tracked files are listed when predicting."""
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]

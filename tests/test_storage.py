@@ -54,8 +54,8 @@ async def test_build_stores_plan_predictions_and_history(db: Database, repo: Pat
         plan.worktree_assignments[_id(keys, "T2")] == plan.worktree_assignments[_id(keys, "T3")]
     )
     predicted = {t.key: [p.path for p in t.predicted_files] for t in plan.tasks}
-    assert predicted["T2"] == ["api/orders.py"]
-    assert predicted["T6"] == ["api/refunds.py"]  # a file to be created
+    assert predicted["T2"][0] == "api/orders.py"
+    assert "api/refunds.py" in predicted["T6"]  # a file to be created
     stored = await get_execution_plan(db, project_id)
     assert stored == plan
     rows = await raw(
