@@ -60,6 +60,14 @@ class ServiceConfig:
     max_concurrent_builds: int = 3
     startup_timeout: float = 10.0  # how long start-up waits for the LISTEN connections
 
+    def __post_init__(self) -> None:
+        # an automatic build holds a connection for its lock, another for the build, a third to announce
+        if self.pool_size < 2 * self.max_concurrent_builds + 2:
+            raise ValueError(
+                f"pool_size {self.pool_size} is too small for {self.max_concurrent_builds} "
+                f"concurrent builds: at least {2 * self.max_concurrent_builds + 2}"
+            )
+
     @classmethod
     def from_env(cls, **values: Any) -> ServiceConfig:
         """The configuration with the API token from EXECPLAN_API_TOKEN."""

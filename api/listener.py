@@ -145,6 +145,7 @@ class BuildRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._failed_at: dict[str, float] = {}  # automatic builds that failed, not retried for a while
         self._recheck: set[str] = set()  # projects to look at again when their running build ends
+        self._closed = False
 
     def running_build(self, project_id: str) -> str | None:
         """The id of the build of `project_id` running now (here or elsewhere), if any."""
@@ -161,6 +162,8 @@ class BuildRunner:
         current = self.running_build(project_id)
         if current is not None:
             return current, True
+        if self._closed:
+            raise ExecplanError("the service is shutting down: no new builds")
         build_id = new_build_id()
         self._running[project_id] = RunningBuild(build_id, time.monotonic(), ours=True)
         self._spawn(self._requested(project_id, build_id))
@@ -168,6 +171,8 @@ class BuildRunner:
 
     def request_if_needed(self, project_id: str, reason: str) -> None:
         """Build `project_id` if its Session 0 completed after its latest plan (automatic builds)."""
+        if self._closed:
+            return
         failed = self._failed_at.get(project_id)
         if failed is not None and time.monotonic() - failed < self.retry_failed_after:
             return
@@ -196,7 +201,8 @@ class BuildRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
-        """Cancel the builds still running."""
+        """Cancel the builds still running; start no more."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)

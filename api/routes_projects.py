@@ -66,10 +66,14 @@ async def put_project(body: TasksFile, db: DatabaseDep, response: Response) -> I
     key and nothing is written. `repo_path` must be absolute.
     """
     repo_path = body.project.repo_path
+    if repo_path and "\x00" in repo_path:
+        raise InvalidInputError("project.repo_path: a path cannot contain a NUL character")
     if repo_path and not FilePath(repo_path).is_absolute():
         raise InvalidInputError(f"project.repo_path: {repo_path!r} must be an absolute path")
-    # parsing runs git to check the repository: keep it off the event loop
-    spec = await asyncio.to_thread(parse_task_file, body.model_dump(exclude_unset=True), FilePath("/"))
+    try:  # parsing runs git to check the repository: keep it off the event loop
+        spec = await asyncio.to_thread(parse_task_file, body.model_dump(exclude_unset=True), FilePath("/"))
+    except OSError as error:  # a path the file system refuses (too long, no permission)
+        raise InvalidInputError(f"project.repo_path: {error.strerror or error}") from None
     existed = await db.fetch_one("project_by_name", {"name": spec.name}) is not None
     project_id = await import_task_file(db, spec)
     response.status_code = 200 if existed else 201

@@ -36,7 +36,7 @@ def service_config(db_url: str, **values: Any) -> ServiceConfig:
     """A configuration with short timings: quick health checks and reconnects, no periodic sweep."""
     defaults: dict[str, Any] = {
         "database_url": db_url,
-        "pool_size": 6,
+        "pool_size": 8,
         "sweep_interval": 3600.0,
         "health_interval": 0.5,
         "backoff": Backoff(initial=0.05, maximum=0.5),
