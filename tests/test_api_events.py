@@ -161,6 +161,34 @@ async def test_two_server_processes_share_events_and_build_once(db_url: str, rep
             assert updated["version"] == 3
 
 
+async def test_a_build_running_in_another_process_is_reported_not_duplicated(db_url: str, repo: Path) -> None:
+    async with (
+        served_app(db_url) as first,
+        served_app(db_url) as second,
+        httpx.AsyncClient(base_url=first.base_url) as client1,
+        httpx.AsyncClient(base_url=second.base_url) as client2,
+    ):
+        project_id = await create_project(client1, repo)
+        build = f"/api/projects/{project_id}/execution-plan/build"
+        async with (
+            connect(second.ws_url(project_id)) as ws2,
+            await psycopg.AsyncConnection.connect(db_url, autocommit=True) as holder,
+        ):
+            # hold the project's lock, as a long build would, so that the first process's build waits
+            await holder.execute(
+                "SELECT pg_advisory_lock(hashtextextended('execplan_project:' || %s::text, 0))", (project_id,)
+            )
+            started = (await client1.post(build)).json()
+            await next_ws_event(ws2, "execution_plan_building")  # the second process has heard of it
+            reported = (await client2.post(build)).json()
+            assert reported == {**started, "already_running": True}
+            await holder.execute("SELECT pg_advisory_unlock_all()")
+            assert (await next_ws_event(ws2, "execution_plan_ready"))["build_id"] == started["build_id"]
+        assert (await client2.post(build)).json()["already_running"] is False  # it has finished
+        await second.app.state.builds.wait_idle()
+        assert history_versions(db_url, project_id) == [1, 2]
+
+
 async def stalled_websocket(base_url: str, path: str) -> socket.socket:
     """A WebSocket client that completes the handshake and then never reads again."""
     host, port = base_url.removeprefix("http://").split(":")

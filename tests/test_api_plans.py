@@ -166,3 +166,23 @@ async def test_override_kept_across_rebuilds_and_reported_when_it_no_longer_appl
         assert "would not run after" in not_applied[0]["reason"]
         assert batch_of(rebuilt, ids["T4"]) > batch_of(rebuilt, ids["T2"])
         assert history_versions(db_url, project_id) == [1, 2, 3, 4]
+
+
+async def test_patch_puts_a_task_in_another_worktree_of_its_batch(db_url: str, repo: Path) -> None:
+    async with api_client(db_url) as (client, app):
+        project_id = await create_project(client, repo)
+        plan = await built_plan(client, app, project_id)
+        ids = task_ids((await client.get(f"/api/projects/{project_id}/tasks")).json())
+        worktrees = plan["worktree_assignments"]
+        assert worktrees[str(ids["T4"])] != worktrees[str(ids["T1"])]  # same batch, two worktrees
+        patch = {"worktree_assignments": {str(ids["T4"]): worktrees[str(ids["T1"])]}}
+        response = await client.patch(
+            f"/api/projects/{project_id}/execution-plan", json=patch, headers={"If-Match": '"1"'}
+        )
+        assert response.status_code == 200, response.text
+        adjusted = response.json()
+        assert adjusted["worktree_assignments"][str(ids["T4"])] == worktrees[str(ids["T1"])]
+        assert (
+            adjusted["metadata"]["overrides"]["stored"]["worktree_assignments"]
+            == patch["worktree_assignments"]
+        )
