@@ -336,3 +336,9 @@ SELECT word, commits, weight FROM repository_words WHERE repository_id = %(repos
 -- name: file_words_load
 -- Which message words went with which files of a repository.
 SELECT path, word, commits, weight FROM repository_file_words WHERE repository_id = %(repository_id)s;
+
+-- name: plan_document_text
+-- A project's stored plan as JSON text and its version (NULLs without a plan; no row for no project).
+SELECT (metadata -> 'execution_plan')::text AS plan,
+       (metadata -> 'execution_plan' ->> 'version')::integer AS version
+FROM projects WHERE id = %(project_id)s;
