@@ -211,5 +211,9 @@ async def refresh_index(
         history=stats,
     )
     report = RefreshReport(len(files), len(fresh), len(delta.commits), rebuilt)
-    log.info("index of %s: %s files, %s blobs parsed, %s new commits", path, *asdict(report).values())
+    history = "rebuilt" if report.history_rebuilt else "unchanged"
+    log.info(
+        "index of %s: %s files, %s blobs parsed, %s new commits (history %s)",
+        path, report.files, report.parsed, report.commits, history,
+    )  # fmt: skip
     return index, report
