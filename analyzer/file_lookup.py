@@ -37,6 +37,7 @@ class FileLookup:
     history_words: dict[str, dict[str, Tally]]
     postings: dict[str, dict[str, int]]
     path_word_files: Counter[str]
+    path_word_postings: dict[str, set[str]]
     commits: tuple[KeptCommit, ...]
     commit_postings: dict[str, list[int]]
     recent_shares: dict[float, dict[str, float]]
@@ -103,8 +104,11 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         for word in path_words(path):
             counts[word] += 3
         document[path] = counts
+    path_word_postings: dict[str, set[str]] = defaultdict(set)
     for path in paths:
-        path_word_files.update(set(path_words(path)))
+        for word in set(path_words(path)):
+            path_word_files[word] += 1
+            path_word_postings[word].add(path)
     imported_by: dict[str, set[str]] = defaultdict(set)
     for importer, targets in index.imports.items():
         for target in targets:
@@ -140,6 +144,7 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         history_words=dict(history_words),
         postings=dict(postings),
         path_word_files=path_word_files,
+        path_word_postings=dict(path_word_postings),
         commits=commits,
         commit_postings=dict(commit_postings),
         recent_shares={},
@@ -204,3 +209,22 @@ def recent_share(lookup: FileLookup, half_life: float) -> dict[str, float]:
         found = {path: share / total for path, share in shares.items() if path in lookup.paths}
         lookup.recent_shares[half_life] = found
     return found
+
+
+def path_coverage(lookup: FileLookup, words: list[str]) -> dict[str, float]:
+    """For files whose path shares words with `words`: the rarity-weighted share of the path's
+    words that the text has (`docs/testing.rst` against "testing docs" → most of it)."""
+    total = max(2, len(lookup.paths))
+    wanted = set(words)
+    candidates = {path for word in wanted for path in lookup.path_word_postings.get(word, ())}
+    coverage = {}
+    for path in candidates:
+        found = all_words = 0.0
+        for word in set(path_words(path)):
+            rarity = math.log(total / max(1, lookup.path_word_files.get(word, 1)))
+            all_words += rarity
+            if word in wanted:
+                found += rarity
+        if all_words > 0:
+            coverage[path] = found / all_words
+    return coverage

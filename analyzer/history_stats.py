@@ -88,6 +88,8 @@ def accumulate_history(
     """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ)."""
     if stats is None or delta.full or stats.settings != settings:
         stats = HistoryStats(settings=settings)
+    elif not delta.commits:
+        return stats
     decay = 0.5 ** (1.0 / settings.half_life)
     scale = decay ** len(delta.commits)
     files = {path: Tally(t.commits, t.weight * scale) for path, t in stats.files.items()}

@@ -20,41 +20,47 @@ from dataclasses import dataclass
 class RankConfig:
     """Weights and limits of `predict`."""
 
-    threshold: float = 0.2
+    threshold: float = 0.15
     max_files: int = 8
 
-    bias: float = -6.39
-    weight_path: float = 3.7
+    bias: float = -6.29
+    weight_path: float = 3.06
     """An existing path written out in the text."""
-    weight_name: float = 3.39
+    weight_name: float = 2.65
     """A file name, partial path or dotted module naming the file (shared among matches)."""
-    weight_stem: float = 1.21
+    weight_stem: float = 0.68
     """A word that is the file's name without extension, times how rare the word is in paths."""
-    weight_symbol: float = 1.72
+    weight_symbol: float = 1.55
     """A code-style identifier or qualified name the file defines (shared among definers)."""
-    weight_word_symbol: float = 0.5
+    weight_word_symbol: float = 0.42
     """A plain word naming a definition in the file."""
-    weight_new_file: float = 4.72
+    weight_new_file: float = 7.96
     """A path with a known extension that does not exist yet: a file to be created."""
-    weight_history: float = 0.73
-    """Mean P(file | word) over the text's words, from past commit messages."""
-    weight_history_max: float = 2.25
+    weight_history: float = 2.88
+    """Mean P(file | word) over the text's words, from past commit messages (log scale)."""
+    weight_history_max: float = 0.81
     """Largest P(file | word) of any one word."""
-    weight_lexical: float = 1.66
+    weight_lexical: float = 3.5
     """BM25 of the text's words against the file's words and path, saturated."""
-    weight_lexical_rank: float = 2.48
+    weight_lexical_rank: float = 1.42
     """The same BM25 relative to the best-matching file."""
-    weight_directory: float = 2.36
+    weight_path_words: float = 0.93
+    """Rarity-weighted share of the file's path words that the text has."""
+    weight_directory: float = 1.74
     """The file is inside a directory named in the text (less, the bigger the directory)."""
     weight_base_rate: float = 0.0
-    """Square root of the share of commits that changed the file."""
-    weight_recent: float = 3.09
-    """Square root of the file's share of recent commits (see `recent_half_life`)."""
-    weight_similar_commits: float = 3.34
+    """Share of all commits that changed the file (log scale)."""
+    weight_recent: float = 1.32
+    """The file's share of recent commits (see `recent_half_life`; log scale)."""
+    weight_similar_commits: float = 2.26
     """Share of the votes of the past commits most like the text that changed the file."""
-    weight_cochange: float = 0.0
+    weight_text_length: float = -2.44
+    """Length of the text (log scale): longer descriptions, bigger changes."""
+    weight_commit_size: float = -0.53
+    """How many files the repository's commits usually change (log scale)."""
+    weight_cochange: float = 1.5
     """Seed confidence times the share of the seed's commits that also changed this file."""
-    weight_imports: float = 0.32
+    weight_imports: float = 0.0
     """Confidence of a seed this file imports or is imported by."""
 
     floor_path: float = 0.95

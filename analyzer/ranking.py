@@ -15,7 +15,14 @@ from analyzer.file_lookup import lookup_for
 from analyzer.mentions import extract_mentions
 from analyzer.rank_config import RankConfig
 from analyzer.repo_index import RepoIndex
-from analyzer.signals import DIRECT_FEATURES, Features, direct_features, rate_features, spread_features
+from analyzer.signals import (
+    DIRECT_FEATURES,
+    Features,
+    context_features,
+    direct_features,
+    rate_features,
+    spread_features,
+)
 
 EVIDENCE_LIMIT = 4
 FLOORED = ("path", "name", "new_file", "symbol")
@@ -50,7 +57,9 @@ def score(row: dict[str, tuple[float, str]], config: RankConfig, names: tuple[st
 def scored_features(index: RepoIndex, text: str, config: RankConfig) -> tuple[Features, dict[str, float]]:
     """Every candidate file's features, and its final logit."""
     lookup = lookup_for(index)
-    features = direct_features(index, lookup, extract_mentions(text), config)
+    mentions = extract_mentions(text)
+    features = direct_features(index, lookup, mentions, config)
+    context = context_features(lookup, mentions)
     first = {path: config.bias + score(row, config, DIRECT_FEATURES) for path, row in features.items()}
     seeds = {path: with_floors(sigmoid(z), features[path], config) for path, z in first.items()}
     spread = spread_features(index, lookup, seeds, config)
@@ -58,6 +67,7 @@ def scored_features(index: RepoIndex, text: str, config: RankConfig) -> tuple[Fe
         row = features[path]
         if path not in first:
             rate_features(index, lookup, path, row, config)
+            row.update(context)
             first[path] = config.bias + score(row, config, DIRECT_FEATURES)
         row.update(extra)
     logits = {path: first[path] + score(features[path], config, ("cochange", "imports")) for path in features}

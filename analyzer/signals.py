@@ -3,10 +3,11 @@
 Direct features come from the text alone: `path`, `name` (a file name, partial path or module),
 `stem` (a word that is a file's name), `symbol` (a definition named in code style), `word_symbol`
 (a plain word naming a definition), `new_file`, `history` and `history_max` (what past commits with
-these words changed), `lexical` and `lexical_rank` (BM25 over file words), `directory`, and
-`base_rate` and `recent` (how often it changed, overall and lately), and `similar_commits` (what
-the past commits most like the text changed). Spread features come from confident files (seeds):
-`cochange` and `imports`. All features are in [0, 1]; the ranking weighs them.
+these words changed), `lexical` and `lexical_rank` (BM25 over file words), `path_words` (share
+of the path's words in the text), `directory`, `base_rate` and `recent` (how often it changed,
+overall and lately), and `similar_commits` (what the past commits most like the text changed).
+Spread features come from confident files (seeds): `cochange` and `imports`. All features are in
+[0, 1] (probabilities that span decades on a log scale); the ranking weighs them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from analyzer.file_lookup import FileLookup, bm25, path_specificity, recent_share, similar_commits
+from analyzer.file_lookup import (
+    FileLookup,
+    bm25,
+    path_coverage,
+    path_specificity,
+    recent_share,
+    similar_commits,
+)
 from analyzer.history_stats import change_rate
 from analyzer.mentions import Mentions, is_file_name
 from analyzer.rank_config import RankConfig
@@ -32,15 +40,23 @@ DIRECT_FEATURES = (
     "history_max",
     "lexical",
     "lexical_rank",
+    "path_words",
     "directory",
     "base_rate",
     "recent",
     "similar_commits",
+    "text_length",
+    "commit_size",
 )
 SPREAD_FEATURES = ("cochange", "imports")
 
 Features = dict[str, dict[str, tuple[float, str]]]
 """path → feature → (value, evidence)."""
+
+
+def log_scale(probability: float) -> float:
+    """A probability on a log scale in [0, 1]: 0.001 and below → 0, 0.01 → ⅓, 0.1 → ⅔, 1 → 1."""
+    return max(0.0, 1.0 + math.log10(probability + 1e-9) / 3.0)
 
 
 def put(features: Features, path: str, name: str, value: float, evidence: str) -> None:
@@ -57,8 +73,20 @@ def shared(features: Features, paths: set[str], name: str, value: float, evidenc
             put(features, path, name, value / len(paths), evidence)
 
 
+def context_features(lookup: FileLookup, mentions: Mentions) -> dict[str, tuple[float, str]]:
+    """Features of the task and repository rather than of a file, the same for every candidate:
+    `text_length` (long texts describe bigger changes) and `commit_size` (how many files this
+    repository's commits usually change)."""
+    sizes = [len(commit.paths) for commit in lookup.commits]
+    mean_size = sum(sizes) / len(sizes) if sizes else 1.0
+    return {
+        "text_length": (min(1.0, math.log10(len(mentions.message_words) + 1) / 2.0), ""),
+        "commit_size": (min(1.0, math.log10(mean_size) / math.log10(40.0)), ""),
+    }
+
+
 def direct_features(index: RepoIndex, lookup: FileLookup, mentions: Mentions, config: RankConfig) -> Features:
-    """Every file the text points at directly, with its direct features (base rate included)."""
+    """Every file the text points at directly, with its direct features (base rate and context included)."""
     features: Features = defaultdict(dict)
     mention_features(lookup, mentions, config, features)
     symbol_features(lookup, mentions, config, features)
@@ -66,8 +94,10 @@ def direct_features(index: RepoIndex, lookup: FileLookup, mentions: Mentions, co
     lexical_features(lookup, list(mentions.words), config, features)
     directory_features(lookup, mentions, features)
     similar_commit_features(lookup, list(mentions.message_words), config, features)
+    context = context_features(lookup, mentions)
     for path, row in features.items():
         rate_features(index, lookup, path, row, config)
+        row.update(context)
     return features
 
 
@@ -77,10 +107,10 @@ def rate_features(
     """How often the file changed: over all history, and lately."""
     rate = change_rate(index.history, path)
     if rate > 0 and path in lookup.paths:
-        row["base_rate"] = (math.sqrt(rate), f"changed in {rate:.0%} of commits")
+        row["base_rate"] = (log_scale(rate), f"changed in {rate:.0%} of commits")
     share = recent_share(lookup, config.recent_half_life).get(path, 0.0)
     if share > 0:
-        row["recent"] = (math.sqrt(share), f"changed in {share:.0%} of recent commits")
+        row["recent"] = (log_scale(share), f"changed in {share:.0%} of recent commits")
 
 
 def similar_commit_features(
@@ -200,7 +230,7 @@ def history_features(
             if tally is not None and probability > best:
                 best = probability
                 evidence = f"'{word}' went with it in {tally.commits} of {commits} commits"
-        put(features, path, "history", mean / rarity_sum, evidence)
+        put(features, path, "history", log_scale(mean / rarity_sum), evidence)
         put(features, path, "history_max", best, evidence)
 
 
@@ -213,6 +243,8 @@ def lexical_features(lookup: FileLookup, words: list[str], config: RankConfig, f
     for path, score in scores.items():
         put(features, path, "lexical", score / (score + config.lexical_saturation), "words match its content")
         put(features, path, "lexical_rank", score / best, "words match its content")
+    for path, share in path_coverage(lookup, words).items():
+        put(features, path, "path_words", share, "words match its path")
 
 
 def directory_features(lookup: FileLookup, mentions: Mentions, features: Features) -> None:

@@ -1,8 +1,8 @@
 """The files the analyzer may read: git-tracked regular files of one revision, never the work tree.
 
-Content is read from git's object database by blob SHA, so a symlink (mode 120000) or a submodule
-(mode 160000) is never followed, nothing outside the repository is ever opened, and what is parsed
-is exactly the blob whose SHA keys the cache.
+Content is read from git's object database by blob SHA (`git cat-file --batch`), so a symlink
+(mode 120000) or a submodule (mode 160000) is never followed, nothing outside the repository is
+ever opened, and what is parsed is exactly the blob whose SHA keys the cache.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-
-import git
+from typing import IO
 
 from analyzer.records import TrackedFile
 
@@ -69,11 +69,42 @@ def list_tracked_files(repo: str | Path, rev: str = "HEAD") -> list[TrackedFile]
 
 
 def read_blobs(repo: str | Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
-    """`(sha, content)` for each blob SHA, through one `git cat-file` process; None when unreadable."""
-    with git.Repo(str(repo)) as repository:
+    """`(sha, content)` for each blob SHA, through one `git cat-file --batch`; None when unreadable.
+
+    A thread writes the requests while this generator reads the answers, so git never waits."""
+    wanted = list(shas)
+    with subprocess.Popen(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        feeder = threading.Thread(target=_request, args=(process.stdin, wanted), daemon=True)
+        feeder.start()
+        try:
+            for sha in wanted:
+                header = process.stdout.readline().split()
+                if len(header) != 3 or header[1] != b"blob":
+                    if not header:
+                        raise OSError("git cat-file stopped answering")
+                    log.warning("cannot read blob %s: %s", sha, b" ".join(header).decode(errors="replace"))
+                    yield sha, None
+                    continue
+                content = process.stdout.read(int(header[2]))
+                process.stdout.read(1)
+                yield sha, content
+        except (OSError, ValueError) as error:
+            log.warning("cannot read blobs of %s: %s", repo, error)
+        finally:
+            feeder.join()
+
+
+def _request(stdin: IO[bytes], shas: list[str]) -> None:
+    """Write one request line per SHA, then close git's input."""
+    try:
         for sha in shas:
-            try:
-                yield sha, repository.odb.stream(bytes.fromhex(sha)).read()
-            except (ValueError, git.BadObject, git.BadName) as error:
-                log.warning("cannot read blob %s: %s", sha, error)
-                yield sha, None
+            stdin.write(sha.encode("ascii") + b"\n")
+        stdin.close()
+    except (OSError, ValueError):
+        return

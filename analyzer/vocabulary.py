@@ -7,11 +7,13 @@ The same function turns task text, commit messages, paths and file contents into
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
 WORD_PATTERN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+MIN_LENGTH = 3
 
 STOP_WORDS = frozenset(
     """
@@ -63,23 +65,31 @@ def split_identifier(token: str) -> list[str]:
     return [part.lower() for part in WORD_PATTERN.findall(token)]
 
 
-def text_words(text: str, keep_verbs: bool = False, min_length: int = 3) -> list[str]:
+@functools.lru_cache(maxsize=200_000)
+def token_words(token: str, keep_verbs: bool = False) -> tuple[str, ...]:
+    """The stemmed, non-stop words of one token (`open_uds_streams` → `open`, `uds`, `stream`)."""
+    words = []
+    for part in split_identifier(token):
+        if len(part) < MIN_LENGTH or part in STOP_WORDS or part.isdigit():
+            continue
+        if not keep_verbs and part in CHANGE_VERBS:
+            continue
+        words.append(stem(part))
+    return tuple(words)
+
+
+def text_words(text: str, keep_verbs: bool = False) -> list[str]:
     """The stemmed, non-stop words of `text`, in order, with repeats; change verbs only if asked."""
-    words: list[str] = []
-    for token in TOKEN_PATTERN.findall(text):
-        for part in split_identifier(token):
-            if len(part) < min_length or part in STOP_WORDS or part.isdigit():
-                continue
-            if not keep_verbs and part in CHANGE_VERBS:
-                continue
-            words.append(stem(part))
-    return words
+    return [word for token in TOKEN_PATTERN.findall(text) for word in token_words(token, keep_verbs)]
 
 
 def word_counts(text: str, limit: int) -> tuple[tuple[str, int], ...]:
     """The `limit` most frequent words of `text` with their counts, sorted by word."""
-    top = Counter(text_words(text)).most_common(limit)
-    return tuple(sorted(top))
+    counts: Counter[str] = Counter()
+    for token, count in Counter(TOKEN_PATTERN.findall(text)).items():
+        for word in token_words(token):
+            counts[word] += count
+    return tuple(sorted(counts.most_common(limit)))
 
 
 def path_words(path: str) -> list[str]:

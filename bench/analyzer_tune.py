@@ -3,7 +3,8 @@
 Collects, for every task of every window under `--tb`, the features of each candidate file with
 the label "the real change touched it", then fits the weights (L2-regularised Newton steps; a
 feature whose weight comes out negative is dropped and the fit redone, so that more evidence never
-lowers a confidence). The seeds of the co-change/import round depend on the weights, so the fit
+lowers a confidence; context features, which are not evidence, may weigh negatively). The seeds
+of the co-change/import round depend on the weights, so the fit
 is repeated a few times. Prints the fitted weights as `RankConfig` fields, then, to show how well
 they carry to repositories they were not fitted on, leave-one-repository-out recall and precision.
 
@@ -27,9 +28,11 @@ from typing import Any
 from analyzer import RankConfig, RepoIndex, build_repo_index, predict
 from analyzer.ranking import scored_features, sigmoid
 from analyzer.signals import DIRECT_FEATURES, SPREAD_FEATURES
-from bench.analyzer_recall import TASKBENCH, file_scores, load_taskbench
+from bench.analyzer_recall import TASKBENCH, file_scores, load_taskbench, parse_overrides
 
 FEATURES = (*DIRECT_FEATURES, *SPREAD_FEATURES)
+CONTEXT_FEATURES = ("text_length", "commit_size")
+"""Features of the task or repository, not evidence about a file: their weights may be negative."""
 
 
 @dataclass(frozen=True)
@@ -85,32 +88,34 @@ def solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     return [a[i][size] / a[i][i] if a[i][i] else 0.0 for i in range(size)]
 
 
-def loss(rows: list[Row], weights: list[float], active: set[int], l2: float) -> float:
+def loss(rows: list[Row], weights: list[float], used: set[int], l2: float) -> float:
     """Mean log-loss plus the L2 penalty."""
     total = 0.0
     for sparse, label in rows:
-        z = weights[-1] + sum(weights[i] * v for i, v in sparse if i in active)
+        z = weights[-1] + sum(weights[i] * v for i, v in sparse if i in used)
         total += math.log1p(math.exp(-abs(z))) + max(z, 0.0) - label * z
     return total + 0.5 * l2 * sum(w * w for w in weights[:-1])
 
 
-def fit(rows: list[Row], active: set[int], l2: float = 0.1, steps: int = 25) -> list[float]:
-    """Logistic regression weights (bias last) over the `active` features, others kept at zero.
-
-    Newton steps, halved until the penalised log-loss goes down."""
+def fit(
+    rows: list[Row], active: set[int], fixed: dict[int, float], l2: float = 0.1, steps: int = 25
+) -> list[float]:
+    """Logistic regression weights (bias last) over the `active` features; `fixed` ones keep their
+    given weight, all others are zero. Newton steps, halved until the penalised log-loss goes down."""
     size = len(FEATURES) + 1
-    weights = [0.0] * size
+    weights = [fixed.get(i, 0.0) for i in range(size)]
     weights[-1] = -3.0
-    current = loss(rows, weights, active, l2)
+    used = active | set(fixed)
+    current = loss(rows, weights, used, l2)
     for _ in range(steps):
         gradient = [0.0] * size
         hessian = [[0.0] * size for _ in range(size)]
         for sparse, label in rows:
-            used = [(i, v) for i, v in sparse if i in active] + [(size - 1, 1.0)]
-            p = sigmoid(sum(weights[i] * v for i, v in used))
-            for i, v in used:
+            present = [(i, v) for i, v in sparse if i in used] + [(size - 1, 1.0)]
+            p = sigmoid(sum(weights[i] * v for i, v in present))
+            for i, v in present:
                 gradient[i] += (p - label) * v
-                for j, u in used:
+                for j, u in present:
                     hessian[i][j] += p * (1 - p) * v * u
         for i in range(size - 1):
             gradient[i] += l2 * weights[i]
@@ -123,7 +128,7 @@ def fit(rows: list[Row], active: set[int], l2: float = 0.1, steps: int = 25) -> 
         scale = 1.0
         while scale > 1e-4:
             trial = [w - scale * s for w, s in zip(weights, step, strict=True)]
-            trial_loss = loss(rows, trial, active, l2)
+            trial_loss = loss(rows, trial, used, l2)
             if trial_loss <= current:
                 break
             scale /= 2
@@ -134,15 +139,21 @@ def fit(rows: list[Row], active: set[int], l2: float = 0.1, steps: int = 25) -> 
     return weights
 
 
-def fit_config(tasks: list[Task], indexes: dict[str, RepoIndex], base: RankConfig, rounds: int) -> RankConfig:
-    """Weights fitted to `tasks`, refitting as the seeds of the spread round move."""
+def fit_config(
+    tasks: list[Task], indexes: dict[str, RepoIndex], base: RankConfig, rounds: int, fixed: set[str]
+) -> RankConfig:
+    """Weights fitted to `tasks` (those named in `fixed` kept as in `base`), refitting as the seeds
+    of the spread round move."""
     config = base
+    held = {
+        i: getattr(base, f"weight_{name}") for i, name in enumerate(FEATURES) if f"weight_{name}" in fixed
+    }
     for _ in range(rounds):
         rows = rows_for(tasks, indexes, config)
-        active = set(range(len(FEATURES)))
+        active = set(range(len(FEATURES))) - set(held)
         while True:
-            weights = fit(rows, active)
-            negative = {i for i in active if weights[i] < 0}
+            weights = fit(rows, active, held)
+            negative = {i for i in active if weights[i] < 0 and FEATURES[i] not in CONTEXT_FEATURES}
             if not negative:
                 break
             active -= negative
@@ -180,11 +191,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--taskbench", default=str(TASKBENCH))
     parser.add_argument("--no-cv", action="store_true", help="skip leave-one-repository-out")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="fix a RankConfig field"
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     taskbench = load_taskbench(Path(args.taskbench))
     tasks, indexes = load_tasks(Path(args.tb))
-    config = fit_config(tasks, indexes, RankConfig(), args.rounds)
+    overrides = parse_overrides(args.set)
+    base = dataclasses.replace(RankConfig(), **overrides)
+    config = fit_config(tasks, indexes, base, args.rounds, set(overrides))
     print("fitted on all windows:")
     for field in dataclasses.fields(RankConfig):
         if field.name == "bias" or field.name.startswith("weight_"):
@@ -197,7 +213,7 @@ def main() -> None:
     for held_out in sorted({task.repo for task in tasks}):
         train = [task for task in tasks if task.repo != held_out]
         test = [task for task in tasks if task.repo == held_out]
-        fold = fit_config(train, indexes, RankConfig(), args.rounds)
+        fold = fit_config(train, indexes, base, args.rounds, set(overrides))
         scores = evaluate(test, indexes, dataclasses.replace(fold, threshold=config.threshold), taskbench)
         print(f"held out {held_out:8}: " + " ".join(f"{k} {v:.3f}" for k, v in scores.items()))
 

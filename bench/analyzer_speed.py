@@ -1,0 +1,92 @@
+"""How fast the analyzer indexes a repository: cold and warm, against a bare tree-sitter parse.
+
+Cold: list tracked files, parse every blob (tags and words), resolve imports, read all history
+and accumulate its statistics. Bare: only `tree_sitter.Parser.parse` over the same source blobs,
+read the same way, in the same run. Warm: the same index built again from the cold run's records
+and history, as the planner does with what it stored; it must parse no blob and read no commit.
+Prints each stage's time and the ratios cold/bare and warm/cold.
+
+    .venv/bin/python -m bench.analyzer_speed /path/to/repo   # e.g. a clone of sqlalchemy/sqlalchemy
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from analyzer import (
+    HistorySettings,
+    accumulate_history,
+    build_repo_index,
+    index_files,
+    language_of,
+    list_tracked_files,
+    read_history,
+    records_by_path,
+    resolve_imports,
+)
+from analyzer.indexing import MAX_FILE_BYTES
+from analyzer.languages import PARSED_LANGUAGES, parser
+from analyzer.tracked import read_blobs
+
+
+def bare_parse(repo: Path) -> tuple[float, int]:
+    """Seconds to read and tree-sitter-parse every source blob (nothing else), and how many."""
+    started = time.perf_counter()
+    files = [
+        f
+        for f in list_tracked_files(repo)
+        if language_of(f.path) in PARSED_LANGUAGES and f.size <= MAX_FILE_BYTES
+    ]
+    language = {f.blob_sha: language_of(f.path) for f in files}
+    for sha, content in read_blobs(repo, list(language)):
+        if content is not None and b"\0" not in content[:8000]:
+            parser(language[sha]).parse(content)
+    return time.perf_counter() - started, len(language)
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("repo", type=Path)
+    args = cli.parse_args()
+    logging.disable(logging.WARNING)
+    repo: Path = args.repo
+    parser("python")
+    bare, sources = bare_parse(repo)
+    stages: dict[str, float] = {}
+    mark = time.perf_counter()
+    files = tuple(list_tracked_files(repo))
+    stages["list"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    records = index_files(repo, files, progress=True)
+    stages["parse"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    graph = resolve_imports(records_by_path(files, records), [f.path for f in files])
+    stages["imports"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    delta = read_history(repo)
+    stages["history read"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    stats = accumulate_history(None, delta, HistorySettings())
+    stages["history stats"] = time.perf_counter() - mark
+    cold = sum(stages.values())
+    mark = time.perf_counter()
+    warm_index = build_repo_index(repo, known_records=records, history=stats, progress=False)
+    warm = time.perf_counter() - mark
+    print(
+        f"{repo}: {len(files)} files ({sources} source blobs), {len(delta.commits)} commits,"
+        f" {len(graph)} importers"
+    )
+    for name, seconds in stages.items():
+        print(f"  cold {name:14} {seconds:8.2f}s")
+    print(f"  cold total          {cold:8.2f}s")
+    print(f"  bare parse          {bare:8.2f}s   cold parse / bare parse = {stages['parse'] / bare:.2f}")
+    print(f"  cold total / bare parse = {cold / bare:.2f}")
+    print(f"  warm rebuild        {warm:8.2f}s   warm / cold = {warm / cold:.3f}")
+    assert warm_index.history.head == stats.head and len(warm_index.records) == len(records)
+
+
+if __name__ == "__main__":
+    main()
