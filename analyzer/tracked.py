@@ -11,7 +11,7 @@ import logging
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -68,7 +68,7 @@ def list_tracked_files(repo: str | Path, rev: str = "HEAD") -> list[TrackedFile]
     return files
 
 
-def read_blobs(repo: str | Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+def read_blobs(repo: str | Path, shas: Iterable[str]) -> Generator[tuple[str, bytes | None], None, None]:
     """`(sha, content)` for each blob SHA, through one `git cat-file --batch`; None when unreadable.
 
     A thread writes the requests while this generator reads the answers, so git never waits."""
@@ -82,8 +82,10 @@ def read_blobs(repo: str | Path, shas: Iterable[str]) -> Iterator[tuple[str, byt
         assert process.stdin is not None and process.stdout is not None
         feeder = threading.Thread(target=_request, args=(process.stdin, wanted), daemon=True)
         feeder.start()
+        answered = 0
         try:
             for sha in wanted:
+                answered += 1
                 header = process.stdout.readline().split()
                 if len(header) != 3 or header[1] != b"blob":
                     if not header:
@@ -97,6 +99,8 @@ def read_blobs(repo: str | Path, shas: Iterable[str]) -> Iterator[tuple[str, byt
         except (OSError, ValueError) as error:
             log.warning("cannot read blobs of %s: %s", repo, error)
         finally:
+            if answered < len(wanted):
+                process.kill()
             feeder.join()
 
 

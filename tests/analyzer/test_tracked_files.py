@@ -16,6 +16,7 @@ from analyzer import (
     is_safe_path,
     list_tracked_files,
 )
+from analyzer.tracked import read_blobs
 from tests.conftest import git, make_repo
 
 
@@ -147,3 +148,11 @@ def test_paths_that_leave_the_repository_are_refused(path: str, safe: bool) -> N
 def test_mentions_refuse_paths_outside_the_repository() -> None:
     mentions = extract_mentions("Edit ../secrets/keys.py and /etc/app.conf.py, then docs/guide.md")
     assert mentions.paths == ("docs/guide.md",)
+
+
+def test_blob_reading_can_stop_early_without_hanging(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {f"f{n}.txt": f"{n}\n" * 5000 for n in range(40)})
+    blobs = read_blobs(repo, [f.blob_sha for f in list_tracked_files(repo)])
+    first_sha, content = next(blobs)
+    blobs.close()
+    assert content is not None and first_sha
