@@ -4,6 +4,7 @@ from analyzer.history import CommitChange, FileChange, HistoryDelta, read_histor
 from analyzer.history_stats import (
     HistorySettings,
     HistoryStats,
+    KeptCommit,
     Tally,
     accumulate_history,
     change_rate,
@@ -32,6 +33,7 @@ __all__ = [
     "HistorySettings",
     "HistoryStats",
     "ImportRef",
+    "KeptCommit",
     "Mentions",
     "PredictedFile",
     "RankConfig",
