@@ -9,56 +9,76 @@
 -- and no path is ever enumerated. Tasks left unlevelled lie on, or behind, a dependency cycle:
 -- the function then raises an error that names the tasks of one cycle.
 
+-- The graph the levels are computed on: one row per hard dependency between unfinished tasks of
+-- the project (task_id depends on depends_on_task_id), and one row with depends_on_task_id NULL
+-- for each unfinished task that has none; in_degree is the task's number of such dependencies.
+CREATE FUNCTION execplan_hard_dependencies_v1(p_project_id uuid)
+RETURNS TABLE (task_id integer, depends_on_task_id integer, in_degree integer)
+LANGUAGE plpgsql STABLE
+-- Not an estimate but an instruction to the planner of the levels CTE below (a plpgsql function
+-- is never inlined, so it holds): each round joins its few rows to this graph, and the graph,
+-- not the round, must be the side that is hashed. A hash table of the graph is built once and
+-- probed by every round; a hash table of the round's rows would read the whole graph every
+-- round, depth x edges in all. The planner hashes the side it believes smaller, and guesses a
+-- recursive working table at ten times its first round, so the graph declares itself smaller.
+ROWS 1
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT t.id, d.depends_on_task_id, (count(d.depends_on_task_id) OVER (PARTITION BY t.id))::integer
+    FROM tasks t
+    LEFT JOIN (
+        task_dependencies d
+        JOIN tasks p ON p.id = d.depends_on_task_id AND p.project_id = p_project_id AND NOT p.done
+    ) ON d.task_id = t.id AND d.dependency_type = 'hard'
+    WHERE t.project_id = p_project_id AND NOT t.done;
+END;
+$$;
+
 CREATE FUNCTION execplan_task_levels_unchecked_v1(p_project_id uuid)
 RETURNS TABLE (task_id integer, level integer)
 LANGUAGE sql STABLE
--- each round probes one hash table of the edges, built once; a merge join would re-read the
--- sorted edges every round, and JIT compilation costs more than the whole query
+-- Every round probes the one hash table of the graph (see ROWS above): no merge join (it would
+-- re-read the sorted graph every round) and no nested loop (it would scan the graph once per
+-- row). A hash join that spills into several batches is rebuilt on every rescan, that is every
+-- round, so hash tables may take 16 x work_mem here (about a million graph rows at the default
+-- 4MB). JIT compilation costs more than the whole query.
 SET enable_mergejoin = off
+SET enable_nestloop = off
+SET hash_mem_multiplier = 16
 SET jit = off
 AS $$
     WITH RECURSIVE
-    open_tasks AS MATERIALIZED (
-        SELECT t.id FROM tasks t WHERE t.project_id = p_project_id AND NOT t.done
+    graph AS MATERIALIZED (
+        SELECT g.task_id, g.depends_on_task_id, g.in_degree
+        FROM execplan_hard_dependencies_v1(p_project_id) g
     ),
-    edges AS MATERIALIZED (
-        -- hard dependencies between unfinished tasks of the project: pred must finish before succ
-        SELECT d.depends_on_task_id AS pred, d.task_id AS succ
-        FROM task_dependencies d
-        JOIN open_tasks s ON s.id = d.task_id
-        JOIN open_tasks p ON p.id = d.depends_on_task_id
-        WHERE d.dependency_type = 'hard'
-    ),
-    in_degree AS MATERIALIZED (
-        SELECT succ AS id, count(*)::integer AS n FROM edges GROUP BY succ
-    ),
-    successors AS MATERIALIZED (
-        SELECT e.pred, e.succ, i.n AS succ_in_degree
-        FROM edges e JOIN in_degree i ON i.id = e.succ
-    ),
-    rounds(id, lvl, remaining, keep, alive) AS (
-        SELECT o.id, 0, 0, true, true
-        FROM open_tasks o
-        WHERE NOT EXISTS (SELECT 1 FROM in_degree i WHERE i.id = o.id)
+    rounds(id, lvl, remaining, progress) AS (
+        SELECT g.task_id, 0, 0, true FROM graph g WHERE g.in_degree = 0
       UNION ALL
-        SELECT
-            coalesce(s.succ, r.id),
-            r.lvl + 1,
-            -- a waiting task keeps its count, a newly reached one starts from its in-degree;
-            -- then subtract the frontier edges that reach it this round
-            coalesce(max(CASE WHEN s.succ IS NULL THEN r.remaining END)
-                         OVER (PARTITION BY coalesce(s.succ, r.id)),
-                     max(s.succ_in_degree) OVER (PARTITION BY coalesce(s.succ, r.id)))
-              - (count(s.succ) OVER (PARTITION BY coalesce(s.succ, r.id)))::integer,
-            -- a task reached by several rows this round is kept once
-            row_number() OVER (PARTITION BY coalesce(s.succ, r.id)) = 1,
-            -- a round that follows no edge makes no progress: what is left waits on a cycle
-            bool_or(s.succ IS NOT NULL) OVER ()
-        FROM rounds r
-        LEFT JOIN successors s ON r.remaining = 0 AND s.pred = r.id
-        WHERE r.keep AND r.alive AND (r.remaining > 0 OR s.succ IS NOT NULL)
+        SELECT merged.id, merged.lvl, merged.remaining,
+               -- a round that levels no task makes no progress: what is left waits on a cycle
+               bool_or(merged.remaining = 0) OVER ()
+        FROM (
+            SELECT
+                coalesce(g.task_id, r.id) AS id,
+                r.lvl + 1 AS lvl,
+                -- a waiting task keeps its count, a newly reached one starts from its in-degree
+                -- (min picks the count: it is below the in-degree once an edge was followed);
+                -- then subtract the frontier edges that reach it this round
+                min(CASE WHEN g.task_id IS NULL THEN r.remaining ELSE g.in_degree END) OVER same_task
+                  - (count(g.task_id) OVER same_task)::integer AS remaining,
+                -- a task reached by several rows this round is kept once
+                row_number() OVER same_task AS copy
+            FROM rounds r
+            -- the frontier follows its outgoing edges; a waiting task looks nothing up
+            LEFT JOIN graph g ON g.depends_on_task_id = CASE WHEN r.remaining = 0 THEN r.id END
+            WHERE r.progress AND (r.remaining > 0 OR g.task_id IS NOT NULL)
+            WINDOW same_task AS (PARTITION BY coalesce(g.task_id, r.id))
+        ) merged
+        WHERE merged.copy = 1
     )
-    SELECT r.id, r.lvl FROM rounds r WHERE r.keep AND r.remaining = 0;
+    SELECT r.id, r.lvl FROM rounds r WHERE r.remaining = 0;
 $$;
 
 -- The levels of a project's unfinished tasks; raises 'dependency cycle: T3 -> T7 -> T3'
@@ -83,40 +103,66 @@ $$;
 -- One dependency cycle among the unfinished tasks of a project, as task keys joined by ' -> '
 -- (each task depends on the next; the first key is repeated at the end), or NULL when there is
 -- none. Every task that cannot be levelled has a hard dependency that cannot be levelled either,
--- so walking from one such task to such a dependency must come back to a task already seen.
+-- so walking from one such task to such a dependency (the first by id) must run into a cycle:
+-- the one named, from where the walk from the first such task (by id) enters it. The walk is
+-- over arrays, one step in constant time, so a long chain before the cycle stays cheap.
 CREATE FUNCTION execplan_dependency_cycle_v1(p_project_id uuid)
 RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    stuck integer[];
-    walk integer[] := '{}';
-    current integer;
-    pos integer;
+    stuck integer[];      -- the unfinished tasks that cannot be levelled, by id
+    following integer[];  -- for each, the position in stuck of its first such dependency
+    on_cycle boolean[];
+    cycle integer[];
+    pos integer := 1;
 BEGIN
-    SELECT array_agg(t.id ORDER BY t.id) INTO stuck
-    FROM tasks t
-    WHERE t.project_id = p_project_id AND NOT t.done
-      AND t.id NOT IN (SELECT l.task_id FROM execplan_task_levels_unchecked_v1(p_project_id) l);
+    WITH unlevelled AS MATERIALIZED (
+        SELECT u.id, row_number() OVER (ORDER BY u.id) AS pos
+        FROM (
+            SELECT t.id FROM tasks t WHERE t.project_id = p_project_id AND NOT t.done
+            EXCEPT
+            SELECT l.task_id FROM execplan_task_levels_unchecked_v1(p_project_id) l
+        ) u
+    )
+    SELECT array_agg(u.id ORDER BY u.pos), array_agg(f.pos ORDER BY u.pos) INTO stuck, following
+    FROM unlevelled u
+    LEFT JOIN (
+        SELECT d.task_id, min(dep.pos)::integer AS pos
+        FROM task_dependencies d JOIN unlevelled dep ON dep.id = d.depends_on_task_id
+        WHERE d.dependency_type = 'hard'
+        GROUP BY d.task_id
+    ) f ON f.task_id = u.id;
     IF stuck IS NULL THEN
         RETURN NULL;
     END IF;
-    current := stuck[1];
-    LOOP
-        pos := array_position(walk, current);
-        EXIT WHEN pos IS NOT NULL;
-        walk := walk || current;
-        SELECT d.depends_on_task_id INTO current
-        FROM task_dependencies d
-        WHERE d.task_id = current AND d.dependency_type = 'hard'
-          AND d.depends_on_task_id = ANY (stuck)
-        ORDER BY d.depends_on_task_id
-        LIMIT 1;
+    IF array_position(following, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'task % cannot be levelled yet depends on no such task',
+            stuck[array_position(following, NULL)];
+    END IF;
+    -- after as many steps as there are such tasks, the walk is on the cycle: mark it
+    FOR step IN 1 .. cardinality(stuck) LOOP
+        pos := following[pos];
     END LOOP;
-    walk := walk[pos:] || current;
+    on_cycle := array_fill(false, ARRAY[cardinality(stuck)]);
+    WHILE NOT on_cycle[pos] LOOP
+        on_cycle[pos] := true;
+        pos := following[pos];
+    END LOOP;
+    -- walk again from the first task to where it enters the cycle, and once around it
+    pos := 1;
+    WHILE NOT on_cycle[pos] LOOP
+        pos := following[pos];
+    END LOOP;
+    cycle := ARRAY[pos];
+    LOOP
+        pos := following[pos];
+        cycle := cycle || pos;
+        EXIT WHEN pos = cycle[1];
+    END LOOP;
     RETURN (
         SELECT string_agg(t.key, ' -> ' ORDER BY w.ord)
-        FROM unnest(walk) WITH ORDINALITY AS w(id, ord)
-        JOIN tasks t ON t.id = w.id
+        FROM unnest(cycle) WITH ORDINALITY AS w(pos, ord)
+        JOIN tasks t ON t.id = stuck[w.pos]
     );
 END;
 $$;
