@@ -41,17 +41,20 @@ CROSS JOIN LATERAL jsonb_array_elements(p.metadata -> 'execution_plan' -> 'predi
 WHERE p.metadata ? 'execution_plan';
 
 -- Live dependency levels of every unfinished task, computed now from task_dependencies
--- (not from the stored plan). level is NULL for a task on, or behind, a dependency cycle.
+-- (not from the stored plan), once per project. level is NULL for a task on, or behind, a
+-- dependency cycle.
 CREATE VIEW execplan_live_levels_v1 AS
 SELECT
     p.id AS project_id,
     p.name AS project_name,
-    t.id AS task_id,
-    t.key AS task_key,
-    t.epic_id,
-    l.level
+    x.task_id,
+    x.task_key,
+    x.epic_id,
+    x.level
 FROM projects p
-JOIN tasks t ON t.project_id = p.id AND NOT t.done
-LEFT JOIN LATERAL (
-    SELECT u.level FROM execplan_task_levels_unchecked_v1(p.id) u WHERE u.task_id = t.id
-) l ON true;
+CROSS JOIN LATERAL (
+    SELECT t.id AS task_id, t.key AS task_key, t.epic_id, l.level
+    FROM tasks t
+    LEFT JOIN execplan_task_levels_unchecked_v1(p.id) l ON l.task_id = t.id
+    WHERE t.project_id = p.id AND NOT t.done
+) x;
