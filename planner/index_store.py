@@ -25,6 +25,7 @@ from analyzer import (
     HistorySettings,
     HistoryStats,
     ImportRef,
+    KeptCommit,
     RepoIndex,
     Symbol,
     Tally,
@@ -123,8 +124,14 @@ async def _load_history(conn: Connection, repository: dict[str, Any]) -> History
         (r["path"], r["word"], Tally(r["commits"], r["weight"]))
         for r in await conn.fetch_all("file_words_load", rid)
     ]
+    recent = [
+        KeptCommit(r["sha"], tuple(r["words"]), tuple(r["paths"]))
+        for r in await conn.fetch_all("recent_commits_load", rid)
+    ]
     total = Tally(repository["total_commits"], repository["total_weight"])
-    return analyzer.stats_from_rows(repository["head"], settings, total, files, pairs, words, file_words)
+    return analyzer.stats_from_rows(
+        repository["head"], settings, total, files, pairs, words, file_words, recent
+    )
 
 
 async def _store_history(conn: Connection, repository_id: int, stats: HistoryStats) -> None:
@@ -147,6 +154,10 @@ async def _store_history(conn: Connection, repository_id: int, stats: HistorySta
             for p, row in stats.file_words.items()
             for w, t in row.items()
         ),
+    )
+    await conn.copy_rows(
+        "recent_commits_copy",
+        ((repository_id, n, c.sha, list(c.words), list(c.paths)) for n, c in enumerate(stats.recent)),
     )
     await conn.execute(
         "repository_set_history",

@@ -302,7 +302,8 @@ COPY repository_imports (repository_id, path, imported_path) FROM STDIN;
 -- Forgets a repository's history statistics (before storing them anew).
 WITH changes AS (DELETE FROM repository_file_changes WHERE repository_id = %(repository_id)s),
      pairs AS (DELETE FROM repository_cochange WHERE repository_id = %(repository_id)s),
-     words AS (DELETE FROM repository_words WHERE repository_id = %(repository_id)s)
+     words AS (DELETE FROM repository_words WHERE repository_id = %(repository_id)s),
+     recent AS (DELETE FROM repository_recent_commits WHERE repository_id = %(repository_id)s)
 DELETE FROM repository_file_words WHERE repository_id = %(repository_id)s;
 
 -- name: file_changes_copy
@@ -342,3 +343,11 @@ SELECT path, word, commits, weight FROM repository_file_words WHERE repository_i
 SELECT (metadata -> 'execution_plan')::text AS plan,
        (metadata -> 'execution_plan' ->> 'version')::integer AS version
 FROM projects WHERE id = %(project_id)s;
+
+-- name: recent_commits_copy
+-- Bulk load of the recent commits kept whole.
+COPY repository_recent_commits (repository_id, position, sha, words, paths) FROM STDIN;
+
+-- name: recent_commits_load
+-- A repository's recent commits kept whole, oldest first.
+SELECT sha, words, paths FROM repository_recent_commits WHERE repository_id = %(repository_id)s ORDER BY position;

@@ -424,3 +424,14 @@ CREATE TABLE repository_file_words (
     weight        double precision NOT NULL,
     PRIMARY KEY (repository_id, path, word)
 );
+
+-- The most recent commits kept whole (message words, files under their current names), oldest
+-- first by position, for the "similar past commits" and "recent change rate" signals.
+CREATE TABLE repository_recent_commits (
+    repository_id integer NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    position      integer NOT NULL,
+    sha           text NOT NULL,
+    words         text[] NOT NULL,
+    paths         text[] NOT NULL,
+    PRIMARY KEY (repository_id, position)
+);

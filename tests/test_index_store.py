@@ -49,6 +49,7 @@ def same_index(a: analyzer.RepoIndex, b: analyzer.RepoIndex) -> None:
         assert abs(tally.weight - b.history.files[path].weight) < 1e-9
     assert {k: dict(v) for k, v in a.history.cochange.items()}.keys() == dict(b.history.cochange).keys()
     assert dict(a.history.words).keys() == dict(b.history.words).keys()
+    assert a.history.recent == b.history.recent
 
 
 async def test_refresh_is_incremental_and_equals_a_cold_index(db: Database, tmp_path: Path) -> None:
