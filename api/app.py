@@ -44,6 +44,13 @@ log = logging.getLogger(__name__)
 # the plan page, when present: its `router`, and `serves_without_token(method, path)` for the
 # requests (page frame, static assets) that carry no project data and so need no token
 PAGE_MODULE = "api.page"
+PAGE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not a project id: an HTML page saying so", "content": {"text/html": {}}}
+}
+UNAUTHORIZED_RESPONSE: dict[str, Any] = {
+    "description": "missing or wrong bearer token (when the service has one)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     public: Callable[[str, str], bool] | None = None
     if importlib.util.find_spec(PAGE_MODULE) is not None:
         page = importlib.import_module(PAGE_MODULE)
-        app.include_router(page.router)
+        # the page answers an id that cannot be a project's with a 404 page: say so in the OpenAPI
+        app.include_router(page.router, responses=PAGE_NOT_FOUND)
         public = page.serves_without_token  # the page's frame and assets: no project data
     if service.api_token is not None:
         app.add_middleware(BearerTokenMiddleware, token=Secret(service.api_token), public=public)
@@ -209,4 +217,10 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
             "bearer": {"type": "http", "scheme": "bearer", "description": TOKEN_VARIABLE}
         }
         schema["security"] = [{"bearer": []}]
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if public is not None and public(method.upper(), path):
+                    operation["security"] = []  # the page's frame: served without the token
+                else:
+                    operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)
     return app

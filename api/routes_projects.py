@@ -25,6 +25,7 @@ from .schemas import (
     ImportedProject,
     ProjectDetail,
     ProjectSummary,
+    RefusedBody,
     Session,
     SessionUpdate,
     Task,
@@ -36,7 +37,11 @@ router = APIRouter(prefix="/api/projects", tags=["projects"])
 ProjectId = Annotated[UUID, Path(description="the project's id")]
 SessionNumber = Annotated[int, Path(ge=0, le=2**31 - 1, description="0 is the initializer session")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such project"}}
-REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "invalid input, with the reason"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"model": RefusedBody, "description": "invalid input, with the reason"},
+    # FastAPI's own answer to a body it cannot decode at all (not UTF-8 text)
+    400: {"model": ErrorBody, "description": "the body cannot be read as JSON"},
+}
 
 
 async def project_row(db: Queries, project_id: UUID) -> Row:

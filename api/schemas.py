@@ -31,6 +31,22 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+class InvalidField(BaseModel):
+    """One field FastAPI's own validation refused (its 422 lists them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RefusedBody(BaseModel):
+    """Why the input was refused: the reason, or (a malformed body) each bad field."""
+
+    detail: str | list[InvalidField]
+
+
 # -- projects, epics, tasks, sessions --------------------------------------------------------------
 
 
