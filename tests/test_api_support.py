@@ -88,7 +88,8 @@ async def served_app(
     to megabytes), so that a client that stops reading blocks the server's sends soon.
     """
     app = make_app(db_url, api_token=token, **values)
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # protocol IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only then (else ~40 ms delayed ACKs)
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if send_buffer is not None:  # accepted connections inherit it
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     listening.bind(("127.0.0.1", 0))
