@@ -6,7 +6,8 @@ consecutive changes is planned as if its tasks were about to start together, on 
 repository as it was just before the window (history up to there only). Scores per window, as
 shared/bench/taskbench.py computes them: file recall and precision, leak (the share of truly
 conflicting pairs run concurrently) and speedup (tasks / makespan, counting tasks), next to the
-dependency-only plan that predicts nothing.
+dependency-only plan, which predicts nothing and runs each dependency level as one batch with a
+worktree per epic (taskbench's `dependency_only`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from pathlib import Path
 from .builder import ExecutionPlanBuilder
 from .errors import InvalidInputError
 from .mentions import FilePredictor
-from .model import ExecutionPlan, PredictedFile
+from .model import ExecutionBatch, ExecutionPlan, PlanTask
 from .settings import Settings
 from .tasks import PlanningTask
+from .worktrees import batch_minutes, group_batch
 
 _SKIP = re.compile(
     r"^(Merge branch|Merge remote|Bump version|bump version|Release |release |Prepare release|version \d|"
@@ -141,16 +143,27 @@ def score(plan: ExecutionPlan, truth: dict[int, set[str]]) -> Score:
     )
 
 
-class _NoPrediction:
-    """The dependency-only reference: predicts nothing."""
-
-    async def prepare(self, repo_path: str | None) -> None:
-        """Nothing to prepare."""
-
-    async def predict(
-        self, repo_path: str | None, tasks: Sequence[PlanningTask]
-    ) -> dict[int, tuple[PredictedFile, ...]]:
-        return {t.id: () for t in tasks}
+def dependency_only_plan(tasks: Sequence[PlanningTask], settings: Settings) -> ExecutionPlan:
+    """The reference plan: no predicted files; each level one batch, one worktree per epic."""
+    levels: dict[int, list[PlanningTask]] = {}
+    for task in tasks:
+        levels.setdefault(task.level, []).append(task)
+    batches, assignments = [], {}
+    for number, level in enumerate(sorted(levels), start=1):
+        worktrees = group_batch(levels[level], [], settings.max_worktrees, settings.default_task_minutes)
+        for worktree in worktrees:
+            assignments.update(dict.fromkeys(worktree.task_ids, worktree.name(number)))
+        batches.append(
+            ExecutionBatch(
+                batch_id=number,
+                task_ids=tuple(t for w in worktrees for t in w.task_ids),
+                can_parallel=len(worktrees) > 1,
+                depends_on=(number - 1,) if number > 1 else (),
+                estimated_duration=batch_minutes(worktrees) * 60,
+            )
+        )
+    plan_tasks = tuple(PlanTask(t.id, t.key, t.epic_id) for t in sorted(tasks, key=lambda t: t.id))
+    return ExecutionPlan("backtest", "", 0, tuple(batches), assignments, (), tasks=plan_tasks)
 
 
 async def plan_window(
@@ -189,7 +202,7 @@ async def backtest(
     for n, window in enumerate(windows(history_changes(repo, rev=rev), size, count, seed)):
         truth = {t.id: set(c.files) for t, c in zip(window_tasks(window), window, strict=True)}
         predicted = score(await plan_window(repo, window, predictor, settings), truth)
-        baseline = score(await plan_window(repo, window, _NoPrediction(), settings), truth)
+        baseline = score(dependency_only_plan(window_tasks(window), settings), truth)
         results.append((predicted, baseline))
         if on_window:
             on_window(n, predicted, baseline)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .batches import split_level
-from .conflicts import find_conflicts
+from .conflicts import find_conflicts, splits
 from .database import Database
 from .errors import NotFoundError
 from .mentions import FilePredictor
@@ -38,6 +38,7 @@ class ExecutionPlanBuilder:
         self.predictor: FilePredictor = predictor or default_predictor(db)
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
+        self._split_by_task: dict[int, list[FileConflict]] = {}
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -81,16 +82,24 @@ class ExecutionPlanBuilder:
         for task in tasks:
             levels.setdefault(task.level, []).append(task)
         self._conflicts = []
+        self._split_by_task = {}
         batches: list[ExecutionBatch] = []
         for level in sorted(levels):
             members = levels[level]
             conflicts = self.analyze_file_conflicts(members)
             self._conflicts.extend(conflicts)
             splitting = self._splitting(conflicts)
+            for conflict in splitting:
+                for task_id in conflict.task_ids:
+                    self._split_by_task.setdefault(task_id, []).append(conflict)
             for part in split_level(
-                members, splitting, self.settings.max_worktrees, self.settings.default_task_minutes
+                members,
+                splitting,
+                self.settings.max_worktrees,
+                self.settings.default_task_minutes,
+                risks=[c for c in conflicts if not self._splits(c)],
             ):
-                batches.append(self._batch(len(batches) + 1, part, splitting))
+                batches.append(self._batch(len(batches) + 1, part))
         epics = {t.epic_id for t in tasks}
         assignments = self.assign_worktrees(batches, epics)
         return ExecutionPlan(
@@ -109,7 +118,7 @@ class ExecutionPlanBuilder:
     def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
         """Every pair of `tasks` predicted to conflict, once each (see `conflicts.find_conflicts`)."""
         related = getattr(self.predictor, "relation", None)
-        return find_conflicts(tasks, self.settings.split_on, related)
+        return find_conflicts(tasks, self.settings.split_on, related, self.settings.min_conflict_strength)
 
     def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
         """task id -> worktree name for every task of `batches` (`epics` is informational)."""
@@ -145,21 +154,38 @@ class ExecutionPlanBuilder:
     # -- internals ---------------------------------------------------------------------------
 
     def _splitting(self, conflicts: Sequence[FileConflict]) -> list[FileConflict]:
-        return [c for c in conflicts if c.conflict_type in self.settings.split_on]
+        return [c for c in conflicts if self._splits(c)]
+
+    def _splits(self, conflict: FileConflict) -> bool:
+        return splits(conflict, self.settings.split_on, self.settings.min_conflict_strength)
 
     def _worktrees(self, batch: ExecutionBatch) -> list[Worktree]:
         members = [self._tasks[t] for t in batch.task_ids if t in self._tasks]
         ids = set(batch.task_ids)
-        relevant = [c for c in self._splitting(self._conflicts) if set(c.task_ids) <= ids]
-        return group_batch(members, relevant, self.settings.max_worktrees, self.settings.default_task_minutes)
+        return group_batch(
+            members,
+            self._splitting_within(ids),
+            self.settings.max_worktrees,
+            self.settings.default_task_minutes,
+        )
 
-    def _batch(
-        self, number: int, members: Sequence[PlanningTask], conflicts: Sequence[FileConflict]
-    ) -> ExecutionBatch:
+    def _splitting_within(self, ids: set[int]) -> list[FileConflict]:
+        """The splitting conflicts of this plan between two of `ids`."""
+        found = {
+            (c.task_ids, c.conflict_type): c
+            for t in ids
+            for c in self._split_by_task.get(t, ())
+            if c.task_ids[0] in ids and c.task_ids[1] in ids
+        }
+        return list(found.values())
+
+    def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
         ids = {t.id for t in members}
-        relevant = [c for c in conflicts if set(c.task_ids) <= ids]
         worktrees = group_batch(
-            members, relevant, self.settings.max_worktrees, self.settings.default_task_minutes
+            members,
+            self._splitting_within(ids),
+            self.settings.max_worktrees,
+            self.settings.default_task_minutes,
         )
         return ExecutionBatch(
             batch_id=number,
@@ -180,6 +206,7 @@ class ExecutionPlanBuilder:
         return {
             "max_worktrees": self.settings.max_worktrees,
             "split_on": list(self.settings.split_on),
+            "min_conflict_strength": self.settings.min_conflict_strength,
             "default_task_minutes": self.settings.default_task_minutes,
             "predictor": type(self.predictor).__name__,
             "task_count": len(self._tasks),

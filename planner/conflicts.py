@@ -3,25 +3,34 @@
 `same_file` when they share a predicted file; `same_directory` when a file of one lies in the
 same directory as a file of the other (or under a directory the other names) — the repository's
 root directory does not count; `potential` when a file of one imports a file of the other or the
-two often change together. A conflict's strength is the product of the two tasks' confidences
-in the files that meet (times the relation's strength), at its strongest; same_directory is
-scaled down. Each pair is reported once: as the first of its types that keeps tasks apart
-(`split_on`), else as the first of its types.
+two often change together. A conflict's strength is the chance that the two tasks really meet
+there, reading confidences as independent probabilities: the noisy-or, over the files (or
+directories, or related file pairs) where they meet, of the product of the two tasks'
+confidences (times the relation's strength); same_directory is scaled down. A pair splits when
+its type is in `split_on` and its strength reaches `min_strength`; each pair is reported once:
+as the first of its types that splits, else as the strongest of its types.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .model import CONFLICT_TYPES, FileConflict, PredictedFile
 from .tasks import PlanningTask
 
-DIRECTORY_FACTOR = 0.5
-MAX_RELATED_FILES = 8  # per task, the most confident files whose relations are looked at
-
 Relation = Callable[[str, str], "tuple[str, float] | None"]
+
+
+@dataclass(frozen=True)
+class ConflictConfig:
+    """How strong each kind of meeting is."""
+
+    directory_factor: float = 0.5
+    """Two files in one directory are this much as likely to collide as one shared file."""
+    max_related_files: int = 8
+    """Per task, the most confident files whose imports and co-changes are looked at."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class _Footprint:
     files: dict[str, float]  # path -> confidence
     directories: dict[str, float]  # directory a file lies in, or a named directory -> confidence
     named: frozenset[str]  # directories the task names itself
+    ranked: tuple[tuple[str, float], ...]  # files, most confident first
 
 
 def _parent(path: str) -> str:
@@ -48,25 +58,36 @@ def footprint(predicted: Sequence[PredictedFile]) -> _Footprint:
             directory = _parent(entry.path)
         if directory:
             directories[directory] = max(directories.get(directory, 0.0), entry.confidence)
-    return _Footprint(files, directories, frozenset(named))
+    ranked = tuple(sorted(files.items(), key=lambda item: -item[1]))
+    return _Footprint(files, directories, frozenset(named), ranked)
+
+
+def noisy_or(chances: Iterable[float]) -> float:
+    """The chance that at least one of independent events happens."""
+    miss = 1.0
+    for chance in chances:
+        miss *= 1.0 - min(1.0, max(0.0, chance))
+    return 1.0 - miss
 
 
 def _within(directory: str, other: str) -> bool:
     return directory == other or directory.startswith(other + "/") or other.startswith(directory + "/")
 
 
-def _top(footprint: _Footprint) -> list[tuple[str, float]]:
-    return sorted(footprint.files.items(), key=lambda item: -item[1])[:MAX_RELATED_FILES]
-
-
 def conflicts_between(
-    a: PlanningTask, b: PlanningTask, fa: _Footprint, fb: _Footprint, related: Relation | None = None
+    a: PlanningTask,
+    b: PlanningTask,
+    fa: _Footprint,
+    fb: _Footprint,
+    related: Relation | None = None,
+    config: ConflictConfig | None = None,
 ) -> list[FileConflict]:
-    """Every type of conflict between two tasks, at its strongest, in CONFLICT_TYPES order."""
+    """Every type of conflict between two tasks, with its strength, in CONFLICT_TYPES order."""
+    config = config or ConflictConfig()
     found: list[FileConflict] = []
     shared = sorted(set(fa.files) & set(fb.files))
     if shared:
-        strength = max(fa.files[p] * fb.files[p] for p in shared)
+        strength = noisy_or(fa.files[p] * fb.files[p] for p in shared)
         found.append(FileConflict((a.id, b.id), tuple(shared), "same_file", strength))
     meeting: dict[str, float] = {}
     for da, ca in fa.directories.items():
@@ -76,19 +97,24 @@ def conflicts_between(
                 key = da if len(da) <= len(db) else db
                 meeting[key] = max(meeting.get(key, 0.0), ca * cb)
     if meeting:
-        strength = max(meeting.values()) * DIRECTORY_FACTOR
+        strength = noisy_or(meeting.values()) * config.directory_factor
         found.append(
             FileConflict((a.id, b.id), tuple(d + "/" for d in sorted(meeting)), "same_directory", strength)
         )
     if related is not None:
+        chances: list[float] = []
         best: tuple[float, str, str] | None = None
-        for pa, ca in _top(fa):
-            for pb, cb in _top(fb):
+        for pa, ca in fa.ranked[: config.max_related_files]:
+            for pb, cb in fb.ranked[: config.max_related_files]:
                 relation = related(pa, pb) if pa != pb else None
-                if relation is not None and (best is None or ca * cb * relation[1] > best[0]):
-                    best = (ca * cb * relation[1], pa, pb)
+                if relation is None:
+                    continue
+                chances.append(ca * cb * relation[1])
+                if best is None or chances[-1] > best[0]:
+                    best = (chances[-1], pa, pb)
         if best is not None:
-            found.append(FileConflict((a.id, b.id), tuple(sorted((best[1], best[2]))), "potential", best[0]))
+            pair = tuple(sorted((best[1], best[2])))
+            found.append(FileConflict((a.id, b.id), pair, "potential", noisy_or(chances)))
     return found
 
 
@@ -96,13 +122,21 @@ def find_conflicts(
     tasks: Sequence[PlanningTask],
     split_on: Sequence[str] = CONFLICT_TYPES,
     related: Relation | None = None,
+    min_strength: float = 0.0,
+    config: ConflictConfig | None = None,
 ) -> list[FileConflict]:
-    """Every conflicting pair among `tasks` (ids ascending), once: its first type in `split_on`, if any."""
+    """Every conflicting pair among `tasks` (ids ascending), once: its first splitting type, if any,
+    else its strongest type."""
     prints = {t.id: footprint(t.predicted_files) for t in tasks}
     found: list[FileConflict] = []
     for a, b in itertools.combinations(sorted(tasks, key=lambda t: t.id), 2):
-        kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related)
+        kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related, config)
         if kinds:
-            splitting = [c for c in kinds if c.conflict_type in split_on]
-            found.append((splitting or kinds)[0])
+            splitting = [c for c in kinds if splits(c, split_on, min_strength)]
+            found.append(splitting[0] if splitting else max(kinds, key=lambda c: c.strength))
     return found
+
+
+def splits(conflict: FileConflict, split_on: Sequence[str], min_strength: float) -> bool:
+    """Whether a conflict keeps its two tasks from running concurrently."""
+    return conflict.conflict_type in split_on and conflict.strength >= min_strength

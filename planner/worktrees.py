@@ -8,6 +8,7 @@ largest epic (0 for tasks without an epic).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -97,3 +98,16 @@ def group_batch(
 def batch_minutes(worktrees: Sequence[Worktree]) -> int:
     """How long a batch takes: as long as its busiest worktree."""
     return max((w.minutes for w in worktrees), default=0)
+
+
+def packed_minutes(loads: Iterable[int], max_worktrees: int) -> int:
+    """How long a batch of groups with these loads takes once `group_batch` combines them down to
+    `max_worktrees` worktrees (longest first into the least loaded)."""
+    ordered = sorted(loads, reverse=True)
+    if len(ordered) <= max_worktrees:
+        return ordered[0] if ordered else 0
+    bins = ordered[:max_worktrees]
+    heapq.heapify(bins)
+    for load in ordered[max_worktrees:]:
+        heapq.heappush(bins, heapq.heappop(bins) + load)
+    return max(bins)

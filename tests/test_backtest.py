@@ -66,4 +66,5 @@ async def test_backtest_runs_windows_against_dependency_only(tmp_path: Path) -> 
         assert baseline.recall == 0.0 and baseline.leak == 1.0  # nothing predicted: every conflict leaks
         assert predicted.recall == 1.0  # every message names its file
         assert predicted.leak == 0.0
-        assert predicted.speedup < baseline.speedup
+        # here the conflicting tasks fit in separate batches at no cost: as fast, without the leaks
+        assert predicted.speedup <= baseline.speedup

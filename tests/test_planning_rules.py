@@ -9,14 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.builder import ExecutionPlanBuilder
-from planner.conflicts import find_conflicts
+from planner.conflicts import find_conflicts, splits
 from planner.model import ExecutionPlan, PredictedFile
 from planner.settings import Settings
 from planner.tasks import PlanningTask
+from planner.worktrees import batch_minutes, group_batch
 
 
 def task(
-    task_id: int, epic: int | None, files: list[str], level: int = 0, minutes: int | None = None, **kw: Any
+    task_id: int,
+    epic: int | None,
+    files: list[str],
+    level: int = 0,
+    minutes: int | None = None,
+    confidence: float = 0.9,
+    **kw: Any,
 ) -> PlanningTask:
     return PlanningTask(
         id=task_id,
@@ -24,7 +31,7 @@ def task(
         epic_id=epic,
         level=level,
         estimated_minutes=minutes,
-        predicted_files=tuple(PredictedFile(f, 0.9, ("test",)) for f in files),
+        predicted_files=tuple(PredictedFile(f, confidence, ("test",)) for f in files),
         **kw,
     )
 
@@ -69,30 +76,76 @@ def test_conflicting_tasks_never_run_concurrently() -> None:
     b = builder()
     plan = b.plan("p", tasks)
     assert frozenset((1, 2)) not in concurrent_pairs(plan)
-    assert len(plan.batches) == 1  # sharing one worktree is as fast as a second batch
+    assert plan.metadata["estimated_duration"] == 2 * 30 * 60  # as fast as one batch sharing a worktree
     assert all(b.validate_batch(batch, plan.predicted_conflicts) for batch in plan.batches)
 
 
-def test_split_beats_merge_when_it_is_faster() -> None:
-    # epics 1..4 with two tasks each; a1-b1 and c1-d1 conflict. One batch with merged worktrees
-    # takes 4 units; splitting the two conflicting tasks into a second batch takes 2 + 1.
+def test_conflicting_tasks_go_to_different_batches_when_that_is_fastest() -> None:
+    # epics 1..4 with two tasks each; a1-b1 and c1-d1 conflict. Merging worktrees takes 4 units, a
+    # second batch for the conflicting tasks alone 2 + 1; the best packing swaps them: 1 + 1.
     tasks = [task(11, 1, ["a/1.py"]), task(12, 1, ["x1.py"]), task(21, 2, ["a/1.py"]),
              task(22, 2, ["x2.py"]), task(31, 3, ["c/1.py"]), task(32, 3, ["x3.py"]),
              task(41, 4, ["c/1.py"]), task(42, 4, ["x4.py"])]  # fmt: skip
     plan = builder().plan("p", tasks)
-    assert [b.estimated_duration for b in plan.batches] == [2 * 30 * 60, 30 * 60]
-    assert len(plan.batches) == 2
+    assert [b.estimated_duration for b in plan.batches] == [30 * 60, 30 * 60]
     assert not concurrent_pairs(plan) & {frozenset((11, 21)), frozenset((31, 41))}
 
 
-def test_merge_beats_split_when_it_is_no_slower() -> None:
-    # two independent conflicting pairs, one task per epic: one batch of two shared worktrees
+def test_sharing_a_worktree_wins_when_it_is_faster() -> None:
+    # A (60 min) and B (10 min) conflict; C (70 min) runs beside them. A then B in one worktree
+    # beside C takes 70 minutes; a second batch for either would take 80 or more.
+    tasks = [task(1, 1, ["a/1.py"], minutes=60), task(2, 2, ["a/1.py"], minutes=10),
+             task(3, 3, ["c/1.py"], minutes=70)]  # fmt: skip
+    plan = builder().plan("p", tasks)
+    assert len(plan.batches) == 1 and plan.batches[0].estimated_duration == 70 * 60
+    assert plan.worktree_assignments[1] == plan.worktree_assignments[2] != plan.worktree_assignments[3]
+
+
+def test_a_later_batch_wins_when_sharing_is_no_faster() -> None:
+    # two conflicting pairs, one task per epic: two batches of two take as long as one batch of two
+    # shared worktrees, with half as many tasks running side by side
     tasks = [task(1, 1, ["a/1.py"]), task(2, 2, ["a/1.py"]), task(3, 3, ["c/1.py"]), task(4, 4, ["c/1.py"])]
     plan = builder().plan("p", tasks)
-    assert len(plan.batches) == 1
-    assert plan.worktree_assignments[1] == plan.worktree_assignments[2]
-    assert plan.worktree_assignments[3] == plan.worktree_assignments[4]
-    assert plan.worktree_assignments[1] != plan.worktree_assignments[3]
+    assert [b.estimated_duration for b in plan.batches] == [30 * 60, 30 * 60]
+    assert len(concurrent_pairs(plan)) == 2
+    assert not concurrent_pairs(plan) & {frozenset((1, 2)), frozenset((3, 4))}
+
+
+def weighted(task_id: int, epic: int, files: dict[str, float]) -> PlanningTask:
+    predicted = tuple(PredictedFile(f, c) for f, c in files.items())
+    return PlanningTask(task_id, f"T{task_id}", epic, 0, predicted_files=predicted)
+
+
+def test_weak_conflicts_do_not_split() -> None:
+    # 1-2 meet with chance 0.9 * 0.9, 3-4 with 0.3 * 0.3: only the first keeps its tasks apart
+    tasks = [weighted(1, 1, {"a.py": 0.9}), weighted(2, 2, {"a.py": 0.9}),
+             weighted(3, 3, {"b.py": 0.3}), weighted(4, 4, {"b.py": 0.3})]  # fmt: skip
+    plan = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.2)).plan("p", tasks)
+    assert {c.task_ids: c.strength for c in plan.predicted_conflicts} == {(1, 2): 0.81, (3, 4): 0.09}
+    assert frozenset((1, 2)) not in concurrent_pairs(plan)
+    assert plan.metadata["estimated_duration"] == 2 * 30 * 60
+    strict = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.0)).plan("p", tasks)
+    assert not concurrent_pairs(strict) & {frozenset((1, 2)), frozenset((3, 4))}
+
+
+def test_weak_conflicts_steer_equally_short_packings() -> None:
+    # 1 and 2 must part (two batches either way); 4 meets 2 with chance 0.55 * 0.55, below the
+    # threshold: of the equally short packings, the one that keeps 4 away from 2 wins, although
+    # by count alone 4 would join the emptier batch of 2
+    tasks = [weighted(1, 1, {"a.py": 0.9}), weighted(2, 2, {"a.py": 0.9, "b.py": 0.55}),
+             weighted(3, 3, {"c.py": 0.9}), weighted(4, 4, {"b.py": 0.55})]  # fmt: skip
+    plan = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.5)).plan("p", tasks)
+    assert plan.metadata["estimated_duration"] == 2 * 30 * 60
+    assert not concurrent_pairs(plan) & {frozenset((1, 2)), frozenset((2, 4))}
+
+
+def test_strength_is_the_chance_of_meeting_in_any_shared_file() -> None:
+    sure = weighted
+    found = find_conflicts([sure(1, 1, {"a.py": 0.5, "b.py": 0.5}), sure(2, 2, {"a.py": 0.5, "b.py": 0.5})])
+    assert [(c.conflict_type, c.strength) for c in found] == [("same_file", round(1 - 0.75 * 0.75, 3))]
+    # below the threshold a pair is reported with its strongest type and does not split
+    found = find_conflicts([sure(1, 1, {"a/x.py": 0.2}), sure(2, 2, {"a/x.py": 0.2})], min_strength=0.5)
+    assert found[0].conflict_type == "same_file" and found[0].strength == 0.04
 
 
 def test_colouring_not_one_batch_per_conflict() -> None:
@@ -134,11 +187,10 @@ def test_dependency_levels_order_batches_and_durations() -> None:
 
 def test_split_on_is_configurable() -> None:
     tasks = [task(1, 1, ["api/a.py"]), task(2, 2, ["api/b.py"])]
-    assert len(builder(split_on=("same_file", "same_directory")).plan("p", tasks).batches) == 1
     strict = builder(split_on=("same_file", "same_directory")).plan("p", tasks)
-    assert strict.worktree_assignments[1] == strict.worktree_assignments[2]
+    assert frozenset((1, 2)) not in concurrent_pairs(strict)
     loose = builder(split_on=("same_file",)).plan("p", tasks)
-    assert loose.worktree_assignments[1] != loose.worktree_assignments[2]
+    assert frozenset((1, 2)) in concurrent_pairs(loose)  # not splitting, running them together is faster
 
 
 def test_validate_batch_reports_a_conflict_split_over_worktrees() -> None:
@@ -175,6 +227,7 @@ def task_sets(draw: st.DrawFn) -> list[PlanningTask]:
                 draw(st.lists(files, max_size=3, unique=True)),
                 level=draw(st.integers(0, 2)),
                 minutes=draw(st.one_of(st.none(), st.integers(1, 90))),
+                confidence=draw(st.sampled_from([0.2, 0.5, 0.9])),
                 priority=draw(st.integers(0, 3)),
             )
         )
@@ -182,10 +235,18 @@ def task_sets(draw: st.DrawFn) -> list[PlanningTask]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(tasks=task_sets(), max_worktrees=st.integers(1, 4), strict=st.booleans())
-def test_plan_invariants(tasks: list[PlanningTask], max_worktrees: int, strict: bool) -> None:
+@given(
+    tasks=task_sets(),
+    max_worktrees=st.integers(1, 4),
+    strict=st.booleans(),
+    min_strength=st.sampled_from([0.0, 0.2, 0.5]),
+)
+def test_plan_invariants(
+    tasks: list[PlanningTask], max_worktrees: int, strict: bool, min_strength: float
+) -> None:
     split_on = ("same_file", "same_directory") if strict else ("same_file",)
-    b = builder(max_worktrees, split_on)
+    settings = Settings(max_worktrees=max_worktrees, split_on=split_on, min_conflict_strength=min_strength)
+    b = ExecutionPlanBuilder(db=None, settings=settings)
     plan = b.plan("p", tasks)
     by_id = {t.id: t for t in tasks}
     placed = [t for batch in plan.batches for t in batch.task_ids]
@@ -197,8 +258,15 @@ def test_plan_invariants(tasks: list[PlanningTask], max_worktrees: int, strict: 
                 assert batch_of[t.id] < batch_of[u.id]
     concurrent = concurrent_pairs(plan)
     for conflict in plan.predicted_conflicts:
-        if conflict.conflict_type in split_on:
+        if splits(conflict, split_on, min_strength):
             assert frozenset(conflict.task_ids) not in concurrent
+    # no slower than running each level's epics side by side with conflicting epics merged
+    splitting = [c for c in plan.predicted_conflicts if splits(c, split_on, min_strength)]
+    one_batch_per_level = sum(
+        batch_minutes(group_batch([t for t in tasks if t.level == level], splitting, max_worktrees, 30))
+        for level in {t.level for t in tasks}
+    )
+    assert plan.metadata["estimated_duration"] <= 60 * one_batch_per_level
     for batch in plan.batches:
         worktrees: dict[str, list[int]] = defaultdict(list)
         for task_id in batch.task_ids:
