@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import itertools
 import json
 import logging
@@ -30,18 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from analyzer import RankConfig, build_repo_index, predict
-
-TASKBENCH = Path("/work/shared/bench/taskbench.py")
-
-
-def load_taskbench(path: Path) -> ModuleType:
-    """taskbench.py imported from its file (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("taskbench", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench.taskbench import TASKBENCH, load_taskbench
 
 
 def file_scores(real: dict[str, set[str]], predicted: dict[str, set[str]]) -> dict[str, float]:

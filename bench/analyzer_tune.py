@@ -28,7 +28,8 @@ from typing import Any
 from analyzer import RankConfig, RepoIndex, build_repo_index, predict
 from analyzer.ranking import scored_features, sigmoid
 from analyzer.signals import DIRECT_FEATURES, SPREAD_FEATURES
-from bench.analyzer_recall import TASKBENCH, file_scores, load_taskbench, parse_overrides
+from bench.analyzer_recall import file_scores, parse_overrides
+from bench.taskbench import TASKBENCH, load_taskbench
 
 FEATURES = (*DIRECT_FEATURES, *SPREAD_FEATURES)
 CONTEXT_FEATURES = ("text_length", "commit_size")

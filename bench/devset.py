@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import time
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from statistics import mean
 from types import ModuleType
 from typing import Any
 
+from bench.taskbench import load_taskbench
 from planner.analyzer_predictor import AnalyzerPredictor
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
@@ -37,17 +37,7 @@ from planner.migrate import migrate
 from planner.settings import Settings
 from planner.storage import get_tasks_for_planning
 
-TASKBENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "taskbench.py"
 METRICS = ("file_recall", "file_precision", "leak", "speedup")
-
-
-def load_taskbench(path: Path = TASKBENCH) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("taskbench", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"taskbench not found at {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 async def score_window(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from api.cli import main
+from bench.taskbench import load_taskbench
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKBENCH = ROOT.parent / "shared" / "bench" / "taskbench.py"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -47,17 +45,6 @@ def use_db(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     monkeypatch.setenv("EXECPLAN_SETTINGS", str(tmp_path / "settings.toml"))
     (tmp_path / "settings.toml").write_text("[planner]\nmax_worktrees = 3\n")
     return db_url
-
-
-def load_taskbench() -> ModuleType:
-    assert TASKBENCH.is_file(), (
-        f"taskbench is expected at {TASKBENCH} (the shared folder beside the repository)"
-    )
-    spec = importlib.util.spec_from_file_location("taskbench", TASKBENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_import_build_show(
