@@ -39,6 +39,7 @@ class ExecutionPlanBuilder:
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
         self._split_by_task: dict[int, list[FileConflict]] = {}
+        self._grouped: dict[frozenset[int], list[Worktree]] = {}
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -83,6 +84,7 @@ class ExecutionPlanBuilder:
             levels.setdefault(task.level, []).append(task)
         self._conflicts = []
         self._split_by_task = {}
+        self._grouped = {}
         batches: list[ExecutionBatch] = []
         for level in sorted(levels):
             members = levels[level]
@@ -160,14 +162,19 @@ class ExecutionPlanBuilder:
         return splits(conflict, self.settings.split_on, self.settings.min_conflict_strength)
 
     def _worktrees(self, batch: ExecutionBatch) -> list[Worktree]:
-        members = [self._tasks[t] for t in batch.task_ids if t in self._tasks]
-        ids = set(batch.task_ids)
-        return group_batch(
-            members,
-            self._splitting_within(ids),
-            self.settings.max_worktrees,
-            self.settings.default_task_minutes,
-        )
+        return self._group([self._tasks[t] for t in batch.task_ids if t in self._tasks])
+
+    def _group(self, members: Sequence[PlanningTask]) -> list[Worktree]:
+        """The worktrees of a batch of `members`, computed once per set of tasks of this plan."""
+        key = frozenset(t.id for t in members)
+        if key not in self._grouped:
+            self._grouped[key] = group_batch(
+                members,
+                self._splitting_within(set(key)),
+                self.settings.max_worktrees,
+                self.settings.default_task_minutes,
+            )
+        return self._grouped[key]
 
     def _splitting_within(self, ids: set[int]) -> list[FileConflict]:
         """The splitting conflicts of this plan between two of `ids`."""
@@ -180,13 +187,7 @@ class ExecutionPlanBuilder:
         return list(found.values())
 
     def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
-        ids = {t.id for t in members}
-        worktrees = group_batch(
-            members,
-            self._splitting_within(ids),
-            self.settings.max_worktrees,
-            self.settings.default_task_minutes,
-        )
+        worktrees = self._group(members)
         return ExecutionBatch(
             batch_id=number,
             task_ids=tuple(t for w in worktrees for t in w.task_ids),
