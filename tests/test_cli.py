@@ -176,3 +176,13 @@ def test_demo_runs_on_a_fresh_data_dir(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "built plan v1 of demo" in done.stdout
     assert "worktree-batch1-epic" in done.stdout
+
+
+def test_backtest_refuses_a_missing_or_plain_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "backtest", "--repo", str(tmp_path / "missing"))
+    assert code == 1 and "is not a directory" in err
+    (tmp_path / "plain").mkdir()
+    code, _, err = run(capsys, "backtest", "--repo", str(tmp_path / "plain"))
+    assert code == 1 and err.startswith("execplan: error: git log") and "failed" in err
