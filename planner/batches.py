@@ -4,8 +4,8 @@ Within one dependency level, tasks are packed into batches in several orders —
 DSatur colouring of the conflict graph, and a bounded number of seeded shuffles — each task going
 where it lengthens the level least (`packing.place_in_order`); the packing that finishes soonest
 is kept (never slower than the whole level in one batch), with the least risk of the tasks run
-side by side breaking ties. Conflicting tasks of different epics either share a worktree or run
-in different batches, never concurrently.
+side by side breaking ties. Conflicting tasks of different lanes (epics, or tasks without an
+epic) either share a worktree or run in different batches, never concurrently.
 """
 
 from __future__ import annotations
@@ -68,17 +68,17 @@ def split_level(
     if not tasks:
         return []
     search = search or SearchConfig()
-    epic_of = {t.id: t.epic_id for t in tasks}
+    lane_of = {t.id: t.lane for t in tasks}
     edges: dict[int, set[int]] = {t.id: set() for t in tasks}
     for conflict in conflicts:
         a, b = conflict.task_ids
-        if a in epic_of and b in epic_of and epic_of[a] != epic_of[b]:
+        if a in lane_of and b in lane_of and lane_of[a] != lane_of[b]:
             edges[a].add(b)
             edges[b].add(a)
     weights: dict[int, dict[int, float]] = {t.id: {} for t in tasks}
     for conflict in risks:
         a, b = conflict.task_ids
-        if a in epic_of and b in epic_of and epic_of[a] != epic_of[b] and b not in edges[a]:
+        if a in lane_of and b in lane_of and lane_of[a] != lane_of[b] and b not in edges[a]:
             weights[a][b] = weights[b][a] = max(weights[a].get(b, 0.0), conflict.strength)
 
     def pack(order: Sequence[PlanningTask]) -> Packing:

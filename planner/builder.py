@@ -200,8 +200,8 @@ class ExecutionPlanBuilder:
         combined: dict[str, list[int]] = {}
         for batch in batches:
             for worktree in self._worktrees(batch):
-                if len(worktree.epic_ids) > 1:
-                    combined[worktree.name(batch.batch_id)] = [e or 0 for e in worktree.epic_ids]
+                if len(worktree.lanes) > 1:
+                    combined[worktree.name(batch.batch_id)] = list(worktree.lanes)
         total = sum(t.minutes(self.settings.default_task_minutes) for t in self._tasks.values())
         duration = sum(b.estimated_duration for b in batches)
         return {

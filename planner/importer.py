@@ -27,7 +27,7 @@ _TOP = {"project", "epics", "tasks"}
 _PROJECT = {"name", "repo_path"}
 _EPIC = {"key", "name", "description", "priority", "metadata"}
 _TASK = {
-    "key", "epic", "description", "action", "priority", "depends_on", "dependency_type",
+    "key", "epic", "title", "description", "action", "priority", "depends_on", "dependency_type",
     "done", "estimated_minutes", "metadata",
 }  # fmt: skip
 
@@ -150,6 +150,8 @@ def parse_task_file(data: Any, base: Path) -> TaskFile:
             if minutes <= 0:
                 raise InvalidInputError(f"{where}.estimated_minutes: must be positive, not {minutes}")
             metadata["estimated_minutes"] = minutes
+        if task.get("title"):
+            metadata["title"] = _typed(task["title"], str, f"{where}.title")
         tasks.append(
             TaskSpec(
                 key=key,

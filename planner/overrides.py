@@ -12,7 +12,6 @@ kept and reported, never silently dropped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 from .errors import InvalidInputError
 from .model import ExecutionBatch, ExecutionPlan
 from .tasks import PlanningTask
-
-_WORKTREE = re.compile(r"^worktree-batch(?P<batch>\d+)-epic(?P<epic>\d+)$")
+from .worktrees import WORKTREE_NAME, lane_of_name, worktree_name
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,10 @@ class Overrides:
         worktrees: dict[int, str] = {}
         for key, name in (data.get("worktree_assignments") or {}).items():
             task_id = _int(key, f"worktree_assignments: task id {key!r}")
-            if not isinstance(name, str) or not _WORKTREE.match(name):
+            if not isinstance(name, str) or lane_of_name(name) is None:
                 raise InvalidInputError(
                     f"worktree_assignments[{key}]: {name!r} is not a worktree name like worktree-batch2-epic3"
+                    " or worktree-batch2-task7"
                 )
             worktrees[task_id] = name
         moves: dict[int, int] = {}
@@ -151,8 +150,8 @@ def apply_overrides(
             work.tasks[old].remove(task_id)
             work.tasks[batch_id].append(task_id)
             work.batch_of[task_id] = batch_id
-            epic = tasks[task_id].epic_id if task_id in tasks else None
-            work.worktree[task_id] = _worktree_for(work, batch_id, epic, task_id)
+            lane = tasks[task_id].lane if task_id in tasks else -task_id
+            work.worktree[task_id] = _worktree_for(work, batch_id, lane, task_id)
         applied.append(entry)
 
     for batch_id, sequential in sorted(overrides.sequential.items()):
@@ -171,7 +170,7 @@ def apply_overrides(
 
     for task_id, worktree in sorted(overrides.worktrees.items()):
         entry = {"task_id": task_id, "worktree": worktree}
-        match = _WORKTREE.match(worktree)
+        match = WORKTREE_NAME.match(worktree)
         if task_id not in work.batch_of:
             skipped.append({"override": entry, "reason": f"task {task_id} is not in the plan (gone or done)"})
         elif match is None or int(match.group("batch")) != work.batch_of[task_id]:
@@ -222,16 +221,14 @@ def _move_problem(
     return None
 
 
-def _worktree_for(work: _Plan, batch_id: int, epic: int | None, task_id: int) -> str:
-    """The worktree a moved task joins: its epic's in that batch, else a new one for its epic."""
+def _worktree_for(work: _Plan, batch_id: int, lane: int, task_id: int) -> str:
+    """The worktree a moved task joins: its lane's in that batch, else a new one for its lane."""
     for other in work.tasks[batch_id]:
-        if other != task_id:
-            match = _WORKTREE.match(work.worktree.get(other, ""))
-            if match and int(match.group("epic")) == (epic or 0):
-                return work.worktree[other]
+        if other != task_id and lane_of_name(work.worktree.get(other, "")) == lane:
+            return work.worktree[other]
     if batch_id in work.sequential and len(work.tasks[batch_id]) > 1:
         return work.worktree[next(t for t in work.tasks[batch_id] if t != task_id)]
-    return f"worktree-batch{batch_id}-epic{epic or 0}"
+    return worktree_name(batch_id, lane)
 
 
 def _rebuilt(

@@ -1,41 +1,66 @@
-"""The worktree rule: within a batch, one worktree per epic, at most `max_worktrees` of them.
+"""The worktree rule: within a batch, one worktree per lane, at most `max_worktrees` of them.
 
-Epics whose tasks conflict in a batch share one worktree (their tasks then run one after the
-other); with more groups than `max_worktrees`, the least loaded are combined (longest first into
-the least loaded worktree). A worktree is named `worktree-batch{N}-epic{M}`, M being the id of its
-largest epic (0 for tasks without an epic).
+A lane is an epic, or a task without an epic on its own (`PlanningTask.lane`), so a flat task
+list runs in parallel too. Lanes whose tasks conflict in a batch share one worktree (their tasks
+then run one after the other); with more groups than `max_worktrees`, the least loaded are
+combined (longest first into the least loaded worktree). A worktree is named after its largest
+lane by `worktree_name`: `worktree-batch{N}-epic{M}` (M the epic's id) or
+`worktree-batch{N}-task{T}` (T the id of a task without an epic).
 """
 
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .model import FileConflict
 from .tasks import PlanningTask
 
+WORKTREE_NAME = re.compile(r"^worktree-batch(?P<batch>\d+)-(?:epic(?P<epic>\d+)|task(?P<task>\d+))$")
+"""What `worktree_name` makes (and what a manual worktree assignment must look like)."""
+
+
+def worktree_name(batch_number: int, lane: int | None) -> str:
+    """The name of a batch's worktree whose largest lane is `lane` (see `PlanningTask.lane`)."""
+    if lane is not None and lane < 0:
+        return f"worktree-batch{batch_number}-task{-lane}"
+    return f"worktree-batch{batch_number}-epic{lane or 0}"
+
+
+def lane_of_name(name: str) -> int | None:
+    """The lane a worktree name was made for (None when it is not such a name)."""
+    match = WORKTREE_NAME.match(name)
+    if match is None:
+        return None
+    return -int(match.group("task")) if match.group("task") else int(match.group("epic"))
+
 
 @dataclass(frozen=True)
 class Worktree:
     """Tasks that run one after another in one worktree of one batch."""
 
-    epic_ids: tuple[int | None, ...]  # largest first
+    lanes: tuple[int, ...]  # largest first
     task_ids: tuple[int, ...]  # in running order
     minutes: int
 
+    @property
+    def epic_ids(self) -> tuple[int, ...]:
+        """The epics among its lanes, largest first."""
+        return tuple(lane for lane in self.lanes if lane > 0)
+
     def name(self, batch_number: int) -> str:
-        largest = self.epic_ids[0] if self.epic_ids else None
-        return f"worktree-batch{batch_number}-epic{largest or 0}"
+        return worktree_name(batch_number, self.lanes[0] if self.lanes else None)
 
 
 class _Groups:
-    """Union-find over epics."""
+    """Union-find over lanes."""
 
-    def __init__(self, members: Iterable[int | None]) -> None:
-        self.parent: dict[int | None, int | None] = {m: m for m in members}
+    def __init__(self, members: Iterable[int]) -> None:
+        self.parent: dict[int, int] = {m: m for m in members}
 
-    def find(self, item: int | None) -> int | None:
+    def find(self, item: int) -> int:
         root = item
         while self.parent[root] != root:
             root = self.parent[root]
@@ -43,7 +68,7 @@ class _Groups:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def union(self, a: int | None, b: int | None) -> None:
+    def union(self, a: int, b: int) -> None:
         self.parent[self.find(a)] = self.find(b)
 
 
@@ -57,40 +82,40 @@ def group_batch(
     max_worktrees: int,
     default_minutes: int,
 ) -> list[Worktree]:
-    """The worktrees of one batch: epics grouped by conflict, then combined down to the limit."""
-    epic_of = {t.id: t.epic_id for t in tasks}
-    groups = _Groups(epic_of.values())
+    """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit."""
+    lane_of = {t.id: t.lane for t in tasks}
+    groups = _Groups(lane_of.values())
     for conflict in conflicts:
         a, b = conflict.task_ids
-        if a in epic_of and b in epic_of:
-            groups.union(epic_of[a], epic_of[b])
-    members: dict[int | None, list[PlanningTask]] = {}
+        if a in lane_of and b in lane_of:
+            groups.union(lane_of[a], lane_of[b])
+    members: dict[int, list[PlanningTask]] = {}
     for task in tasks:
-        members.setdefault(groups.find(task.epic_id), []).append(task)
-    # each group: its tasks, its epics by load
+        members.setdefault(groups.find(task.lane), []).append(task)
+    # each group: its tasks, its lanes by load
     loads = []
     for group_tasks in members.values():
-        epic_load: dict[int | None, int] = {}
+        lane_load: dict[int, int] = {}
         for task in group_tasks:
-            epic_load[task.epic_id] = epic_load.get(task.epic_id, 0) + task.minutes(default_minutes)
-        loads.append((sum(epic_load.values()), epic_load, group_tasks))
+            lane_load[task.lane] = lane_load.get(task.lane, 0) + task.minutes(default_minutes)
+        loads.append((sum(lane_load.values()), lane_load, group_tasks))
     # longest first, each into the least loaded worktree
     loads.sort(key=lambda item: (-item[0], min(t.id for t in item[2])))
-    bins: list[tuple[int, dict[int | None, int], list[PlanningTask]]] = []
-    for load, epic_load, group_tasks in loads:
+    bins: list[tuple[int, dict[int, int], list[PlanningTask]]] = []
+    for load, lane_load, group_tasks in loads:
         if len(bins) < max_worktrees:
-            bins.append((load, dict(epic_load), list(group_tasks)))
+            bins.append((load, dict(lane_load), list(group_tasks)))
             continue
         index = min(range(len(bins)), key=lambda n: (bins[n][0], n))
         total, merged_load, merged_tasks = bins[index]
-        for epic, minutes in epic_load.items():
-            merged_load[epic] = merged_load.get(epic, 0) + minutes
+        for lane, minutes in lane_load.items():
+            merged_load[lane] = merged_load.get(lane, 0) + minutes
         bins[index] = (total + load, merged_load, merged_tasks + group_tasks)
     worktrees = []
-    for total, epic_load, group_tasks in bins:
-        epics = sorted(epic_load, key=lambda e: (-epic_load[e], e or 0))
+    for total, lane_load, group_tasks in bins:
+        lanes = sorted(lane_load, key=lambda e: (-lane_load[e], abs(e)))
         ordered = _order(group_tasks)
-        worktrees.append(Worktree(tuple(epics), tuple(t.id for t in ordered), total))
+        worktrees.append(Worktree(tuple(lanes), tuple(t.id for t in ordered), total))
     worktrees.sort(key=lambda w: w.task_ids[0])
     return worktrees
 

@@ -13,7 +13,7 @@ from planner.conflicts import find_conflicts, splits
 from planner.model import ExecutionPlan, PredictedFile
 from planner.settings import Settings
 from planner.tasks import PlanningTask
-from planner.worktrees import batch_minutes, group_batch
+from planner.worktrees import batch_minutes, group_batch, lane_of_name
 
 
 def task(
@@ -50,6 +50,26 @@ def concurrent_pairs(plan: ExecutionPlan) -> set[frozenset[int]]:
                 if a < b and plan.worktree_assignments[a] != plan.worktree_assignments[b]:
                     pairs.add(frozenset((a, b)))
     return pairs
+
+
+def test_tasks_without_an_epic_each_get_a_lane_of_their_own() -> None:
+    # a flat task list (no epics): independent tasks run side by side, within max_worktrees
+    tasks = [task(n, None, [f"mod{n}.py"]) for n in range(1, 7)] + [task(7, None, ["mod1.py"])]
+    plan = builder(max_worktrees=4).plan("p", tasks)
+    first = plan.batches[0]
+    names = {plan.worktree_assignments[t] for t in first.task_ids}
+    assert len(names) == 4 and first.can_parallel
+    assert all(lane_of_name(n) is not None and "-task" in n for n in names)
+    # 7 tasks of 30 minutes on 4 lanes: two rounds, not seven
+    assert plan.metadata["estimated_duration"] == 2 * 30 * 60
+    # the two tasks that share mod1.py never run side by side
+    assert frozenset((1, 7)) not in concurrent_pairs(plan)
+    # an epic's tasks still share their epic's worktree (40 + 30 minutes: longer than one lane of 60)
+    mixed = [task(1, 5, ["a.py"], minutes=40), task(2, 5, ["b.py"]), task(3, None, ["c.py"], minutes=60)]
+    grouped = builder().plan("p", mixed)
+    assert len(grouped.batches) == 1
+    assert grouped.worktree_assignments[1] == grouped.worktree_assignments[2] == "worktree-batch1-epic5"
+    assert grouped.worktree_assignments[3] == "worktree-batch1-task3"
 
 
 def test_same_file_and_same_directory_conflicts() -> None:
@@ -272,12 +292,13 @@ def test_plan_invariants(
         for task_id in batch.task_ids:
             worktrees[plan.worktree_assignments[task_id]].append(task_id)
         assert len(worktrees) <= max_worktrees
-        epics: dict[int | None, set[str]] = defaultdict(set)
+        lanes: dict[int, set[str]] = defaultdict(set)
         for name, ids in worktrees.items():
-            assert name.startswith(f"worktree-batch{batch.batch_id}-epic")
+            assert lane_of_name(name) in {by_id[t].lane for t in ids}  # named after one of its lanes
+            assert name.startswith(f"worktree-batch{batch.batch_id}-")
             for task_id in ids:
-                epics[by_id[task_id].epic_id].add(name)
-        assert all(len(names) == 1 for names in epics.values())  # an epic is never split in a batch
+                lanes[by_id[task_id].lane].add(name)
+        assert all(len(names) == 1 for names in lanes.values())  # a lane is never split in a batch
         assert batch.estimated_duration == 60 * max(
             sum(by_id[t].minutes(30) for t in ids) for ids in worktrees.values()
         )

@@ -386,8 +386,8 @@
                   epics && epics.length > 1
                     ? el("span", {
                         class: "combined",
-                        title: "epics combined in this worktree",
-                        text: epics.map((e) => epicName(e) || `epic ${e}`).join(" + "),
+                        title: "lanes combined in this worktree",
+                        text: epics.map((e) => (e < 0 ? keyOf(-e) : epicName(e) || `epic ${e}`)).join(" + "),
                       })
                     : "",
                 ),
