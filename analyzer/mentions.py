@@ -1,31 +1,35 @@
 """What a task text names: paths, file names, dotted names, code identifiers, and plain words.
 
 Extraction is purely textual; matching the mentions to files is the ranking's job. A mention
-that would leave the repository (an absolute path, a `..` segment) is refused here.
+that would leave the repository (an absolute path, a `..` segment) is refused here. Each path
+gets the role the text gives it (`analyzer.spec`: to change, only read, or just mentioned);
+names and words come from the text's focus, the part that says what the task does.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from analyzer.spec import Role, creates, focus_text, looks_like_spec, role_at, spec_lines
 from analyzer.tracked import is_safe_path
-from analyzer.vocabulary import text_words
+from analyzer.vocabulary import split_identifier, stem, text_words
 
 PATH_TOKEN = re.compile(r"(?<![\w/.@:-])(?:\.{0,2}/)?[\w@+-]+(?:[./][\w@+-]+)*/?")
 QUOTED = re.compile(r"`([^`\n]{1,120})`|(?<!\w)'([^'\s]{1,80})'(?!\w)|\"([^\"\s]{1,80})\"")
 IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*)(\(\))?")
 CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]|^[A-Z][a-z0-9]+[A-Z]")
 FILE_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}$")
-CREATION = re.compile(
-    r"\b(add|adds|added|adding|create|creates|created|new|introduce|introduces|write)\b[^.;\n]*$"
-)
-CREATION_WINDOW = 40
+ROLE_RANK: dict[Role, int] = {"read": 0, "mention": 1, "change": 2}
 KNOWN_EXTENSIONS = frozenset(
-    """py pyi js jsx mjs cjs ts tsx mts cts go rs java kt rb php c h cc cpp hpp cs swift scala md rst
-    txt adoc json toml yaml yml cfg ini xml lock mod sum html htm css scss less jade pug ejs hbs sh
-    bash sql proto gradle properties in inc tmpl tpl svg""".split()
+    """py pyi js jsx mjs cjs ts tsx mts cts go rs java kt kts rb php c h cc cpp hpp cs swift scala md
+    rst txt adoc json toml yaml yml cfg ini xml lock mod sum html htm css scss sass less jade pug ejs
+    hbs sh bash zsh sql proto gradle properties in inc tmpl tpl svg dart vue svelte astro ex exs erl
+    hs ml clj lua r jl pl pm m mm graphql gql prisma tf hcl env conf ipynb csv tsx jsonl""".split()
 )
+"""Extensions a bare file name (no folder) must end in to be read as one; a path with a folder
+may end in any extension."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,10 @@ class Mentions:
     """Everything a text names. `paths` hold `/` or a file extension (`docs/api.rst`, `client.py`),
     `created` are those of them right after a word of creation ("add", "create", "new");
     `dotted` are `a.b.c` names; `identifiers` are code-like names (CamelCase, snake_case, `quoted`,
-    `call()`), `plain` the other tokens as written; `words` the stemmed words of the whole text, and
-    `message_words` the same with change verbs kept, as commit messages are read."""
+    `call()`), `plain` the other tokens as written; `words` the stemmed words of the text's focus,
+    and `message_words` the same with change verbs kept, as commit messages are read. `roles`
+    gives each path its role (the strongest where it is named several times); `spelling` maps a
+    stemmed word back to how the text wrote it, for evidence in the user's words."""
 
     paths: tuple[str, ...]
     created: tuple[str, ...]
@@ -43,6 +49,20 @@ class Mentions:
     plain: tuple[str, ...]
     words: tuple[str, ...]
     message_words: tuple[str, ...]
+    roles: dict[str, Role] = field(default_factory=dict)
+    spelling: dict[str, str] = field(default_factory=dict)
+    quotes: dict[str, str] = field(default_factory=dict)
+    """Per path, the words of the line that gave it its role (trimmed), for evidence."""
+    spec: bool = False
+    """Whether the text reads as a spec (`analyzer.spec.looks_like_spec`)."""
+
+    def role(self, path: str) -> Role:
+        """The role the text gives `path` (`mention` for one it does not name as a path)."""
+        return self.roles.get(path, "mention")
+
+    def spelled(self, word: str) -> str:
+        """How the text wrote the stemmed `word` (the stem itself when it never did)."""
+        return self.spelling.get(word, word)
 
 
 def is_code_like(token: str, quoted: bool, called: bool) -> bool:
@@ -53,25 +73,37 @@ def is_code_like(token: str, quoted: bool, called: bool) -> bool:
     return "_" in bare or bool(CAMEL.search(bare)) or (bare.isupper() and len(bare) > 3)
 
 
-def extract_mentions(text: str) -> Mentions:
-    """The paths, dotted names, identifiers, plain tokens and words of `text`."""
+def extract_mentions(text: str, title: str = "") -> Mentions:
+    """The paths (with their roles), dotted names, identifiers, plain tokens and words of `text`."""
     paths: dict[str, None] = {}
+    roles: dict[str, Role] = {}
+    quotes: dict[str, str] = {}
     dotted: dict[str, None] = {}
     identifiers: dict[str, None] = {}
     plain: dict[str, None] = {}
-    quoted_spans = [next(g for g in match.groups() if g) for match in QUOTED.finditer(text)]
-    quoted_set = set(quoted_spans)
     created: dict[str, None] = {}
+    lines = spec_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.text) + 1)
     for match in PATH_TOKEN.finditer(text):
         token = match.group(0).rstrip(".")
         if "/" in token.strip("/") or (FILE_EXTENSION.search(token) and is_file_name(token)):
             cleaned = token.removeprefix("./").rstrip("/")
             if is_safe_path(cleaned):
                 paths.setdefault(cleaned, None)
-                before = text[max(0, match.start() - CREATION_WINDOW) : match.start()].lower()
-                if CREATION.search(before):
+                number = min(len(lines) - 1, bisect.bisect_right(starts, match.start()) - 1)
+                line, column = lines[number], match.start() - starts[number]
+                role = role_at(line, column)
+                if cleaned not in roles or ROLE_RANK[role] > ROLE_RANK[roles[cleaned]]:
+                    roles[cleaned] = role
+                    quotes[cleaned] = quote(line.text)
+                if role != "read" and creates(line, column):
                     created.setdefault(cleaned, None)
-    for span in [text, *quoted_spans]:
+    focus = focus_text(text, title)
+    quoted_spans = [next(g for g in match.groups() if g) for match in QUOTED.finditer(focus)]
+    quoted_set = set(quoted_spans)
+    for span in [focus, *quoted_spans]:
         for match in IDENTIFIER.finditer(span):
             token, called = match.group(1), bool(match.group(2))
             quoted = token in quoted_set or span is not text
@@ -82,18 +114,38 @@ def extract_mentions(text: str) -> Mentions:
                 identifiers.setdefault(token, None)
             elif len(token) > 2:
                 plain.setdefault(token, None)
+    spelling: dict[str, str] = {}
+    for token in re.findall(r"[A-Za-z][A-Za-z0-9_]*", focus):
+        for part in split_identifier(token):
+            spelling.setdefault(stem(part), part)
     return Mentions(
         paths=tuple(paths),
         created=tuple(created),
         dotted=tuple(d for d in dotted if d not in paths),
         identifiers=tuple(identifiers),
         plain=tuple(plain),
-        words=tuple(dict.fromkeys(text_words(text))),
-        message_words=tuple(dict.fromkeys(text_words(text, keep_verbs=True))),
+        words=tuple(dict.fromkeys(text_words(focus))),
+        message_words=tuple(dict.fromkeys(text_words(focus, keep_verbs=True))),
+        roles=roles,
+        spelling=spelling,
+        quotes=quotes,
+        spec=looks_like_spec(text),
     )
 
 
+def quote(line: str, limit: int = 70) -> str:
+    """A line of the text as evidence: markup and list marks stripped, at most `limit` characters."""
+    text = re.sub(r"^[\s#>*+-]*(\[[ xX]\]\s*)?", "", line).replace("`", "").replace("**", "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def is_file_name(token: str) -> bool:
-    """A token ending in a known file extension (`client.py`, `go.mod`), not a version (`0.9`)."""
-    suffix = token.rsplit(".", 1)[-1].lower()
-    return suffix in KNOWN_EXTENSIONS and not token.rsplit(".", 1)[0].replace(".", "").isdigit()
+    """A token that names a file: `client.py`, `go.mod` (a known extension), or with a folder any
+    extension of letters (`lib/providers/record_provider.dart`); never a version (`0.9`)."""
+    head, _, name = token.rpartition("/")
+    base, dot, suffix = name.rpartition(".")
+    if not dot or not base or base.replace(".", "").isdigit():
+        return False
+    if suffix.lower() in KNOWN_EXTENSIONS:
+        return True
+    return bool(head) and suffix.isalpha() and len(suffix) <= 10

@@ -68,6 +68,15 @@ class RankConfig:
     weight_imports: float = 1.0
     """Confidence of a seed this file imports or is imported by."""
 
+    mention_value: float = 0.5
+    """How much a path counts that the text names without saying it changes it (a directory tree,
+    prose), against 1 for a file it says it changes."""
+    read_value: float = 0.2
+    """How much a path counts that the text says it only reads, uses or follows."""
+
+    spec_implicit_cap: float = 0.1
+    """In a spec, the most confidence of a file the text does not name."""
+
     floor_path: float = 0.95
     """Least confidence of a file whose path is written out."""
     floor_name: float = 0.85

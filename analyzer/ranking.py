@@ -4,6 +4,12 @@ Round one scores every file the text points at directly (`analyzer.signals.direc
 Files that come out confident are seeds; round two adds, to every file, what the seeds lend it
 through co-change and imports. Evidence strings are the features that added most to a file's
 score. Every weight is in `RankConfig`.
+
+A text that reads as a spec (long, with headings or a checklist: `analyzer.spec`) says which
+files it changes in so many words; there, a file it does not name (found through its words, the symbols it
+uses, history or neighbours) is at most `spec_implicit_cap` confident, and one it names only as
+read or used at most `read_value`: the weights were fitted on commit messages, which seldom
+name files, and on specs such files are mostly the ones a task reads or uses.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from analyzer.signals import (
 
 EVIDENCE_LIMIT = 4
 FLOORED = ("path", "name", "new_file", "symbol")
+NAMED = ("path", "name", "new_file")
+"""Features of a file the text names (by path, file name, partial path or module)."""
 EVIDENCE_MIN_CONTRIBUTION = 0.2
 
 
@@ -54,14 +62,17 @@ def score(row: dict[str, tuple[float, str]], config: RankConfig, names: tuple[st
     return sum(weight_of(config, name) * row[name][0] for name in names if name in row)
 
 
-def scored_features(index: RepoIndex, text: str, config: RankConfig) -> tuple[Features, dict[str, float]]:
-    """Every candidate file's features, and its final logit."""
+def scored_features(
+    index: RepoIndex, text: str, config: RankConfig
+) -> tuple[Features, dict[str, float], bool]:
+    """Every candidate file's features, its final logit, and whether the text reads as a spec."""
     lookup = lookup_for(index)
     mentions = extract_mentions(text)
     features = direct_features(index, lookup, mentions, config)
     context = context_features(lookup, mentions)
     first = {path: config.bias + score(row, config, DIRECT_FEATURES) for path, row in features.items()}
-    seeds = {path: with_floors(sigmoid(z), features[path], config) for path, z in first.items()}
+    spec = mentions.spec
+    seeds = {path: confidence_of(z, features[path], config, spec) for path, z in first.items()}
     spread = spread_features(index, lookup, seeds, config)
     for path, extra in spread.items():
         row = features[path]
@@ -71,20 +82,32 @@ def scored_features(index: RepoIndex, text: str, config: RankConfig) -> tuple[Fe
             first[path] = config.bias + score(row, config, DIRECT_FEATURES)
         row.update(extra)
     logits = {path: first[path] + score(features[path], config, ("cochange", "imports")) for path in features}
-    return features, logits
+    return features, logits, spec
 
 
 def predict(index: RepoIndex, text: str, config: RankConfig | None = None) -> list[PredictedFile]:
     """The files `text` will likely touch, most confident first, at or above the threshold."""
     config = config or RankConfig()
-    features, logits = scored_features(index, text, config)
+    features, logits, spec = scored_features(index, text, config)
     ranked = []
     for path, logit in logits.items():
-        confidence = with_floors(sigmoid(logit), features[path], config)
+        confidence = confidence_of(logit, features[path], config, spec)
         if confidence >= config.threshold:
             ranked.append(PredictedFile(path, round(confidence, 4), evidence_of(features[path], config)))
     ranked.sort(key=lambda p: (-p.confidence, p.path))
     return ranked[: config.max_files]
+
+
+def confidence_of(logit: float, row: dict[str, tuple[float, str]], config: RankConfig, spec: bool) -> float:
+    """A file's confidence: the model's, floored by explicit mentions; in a spec, capped for a
+    file the text does not name (see the module)."""
+    confidence = with_floors(sigmoid(logit), row, config)
+    if not spec:
+        return confidence
+    named = max((row[name][0] for name in NAMED if name in row), default=0.0)
+    if named <= 0:
+        return min(confidence, config.spec_implicit_cap)
+    return min(confidence, config.read_value) if named <= config.read_value else confidence
 
 
 def with_floors(confidence: float, row: dict[str, tuple[float, str]], config: RankConfig) -> float:

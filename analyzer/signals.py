@@ -13,7 +13,9 @@ Spread features come from confident files (seeds): `cochange` and `imports`. All
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from analyzer.file_lookup import (
     FileLookup,
@@ -90,7 +92,7 @@ def direct_features(index: RepoIndex, lookup: FileLookup, mentions: Mentions, co
     features: Features = defaultdict(dict)
     mention_features(lookup, mentions, config, features)
     symbol_features(lookup, mentions, config, features)
-    history_features(index, lookup, list(mentions.message_words), config, features)
+    history_features(index, lookup, list(mentions.message_words), config, features, mentions.spelled)
     lexical_features(lookup, list(mentions.words), config, features)
     directory_features(lookup, mentions, features)
     similar_commit_features(lookup, list(mentions.message_words), config, features)
@@ -133,26 +135,48 @@ def similar_commit_features(
             put(features, path, "similar_commits", vote, evidence)
 
 
+ROLE_EVIDENCE = {
+    "change": "to change",
+    "mention": "mentioned",
+    "read": "only read or used",
+}
+
+
+def role_value(mentions: Mentions, path: str, config: RankConfig) -> tuple[float, str]:
+    """How much a path named in the text counts, by the role the text gives it, and why (in the
+    text's own words)."""
+    role = mentions.role(path)
+    value = {"change": 1.0, "mention": config.mention_value, "read": config.read_value}[role]
+    said = mentions.quotes.get(path)
+    return value, f'{ROLE_EVIDENCE[role]}: "{said}"' if said else ROLE_EVIDENCE[role]
+
+
 def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:
-    """Paths, file names, modules and file stems named in the text; new files to create."""
+    """Paths, file names, modules and file stems named in the text; new files to create. A path
+    counts by its role (changed, mentioned, only read); a partial path resolves to one file."""
     limit = config.ambiguity_limit
+    anchors = anchor_directories(lookup, mentions)
     for path in mentions.paths:
         lower = path.lower()
+        value, evidence = role_value(mentions, path, config)
         if path in lookup.paths:
-            put(features, path, "path", 1.0, "path mentioned")
+            put(features, path, "path", value, evidence)
         elif "/" not in path and (lower in lookup.by_basename or "." + lower in lookup.by_basename):
             found = lookup.by_basename.get(lower) or lookup.by_basename["." + lower]
-            shared(features, found, "name", 1.0, "file name mentioned", limit)
+            shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
         elif found := {p for p in lookup.paths if p.lower().endswith("/" + lower)}:
-            shared(features, found, "name", 1.0, "path mentioned", limit)
+            shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
         elif lower in lookup.by_extensionless:
-            shared(features, lookup.by_extensionless[lower], "name", 1.0, "path mentioned", limit)
+            found = lookup.by_extensionless[lower]
+            shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
         elif (
             path not in lookup.directories
             and is_file_name(path)
-            and ("/" in path or path in mentions.created)
+            and ("/" in path or path in mentions.created or mentions.role(path) == "change")
         ):
-            put(features, new_file_path(lookup, path), "new_file", 1.0, "new file named in the text")
+            target = new_file_path(lookup, path, mentions, anchors)
+            if target is not None:
+                put(features, target, "new_file", value, f"new file, {evidence}")
     for dotted in mentions.dotted:
         lower = dotted.lower()
         module = lookup.by_extensionless.get(lower.replace(".", "/"), set())
@@ -169,13 +193,85 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
         )
 
 
-def new_file_path(lookup: FileLookup, path: str) -> str:
-    """Where a file to create goes: under the one existing directory its directories name, else as written."""
+def anchor_directories(lookup: FileLookup, mentions: Mentions) -> list[str]:
+    """The existing directories of the paths the text names, those it changes first."""
+    ranked = sorted(mentions.paths, key=lambda p: mentions.role(p) != "change")
+    found: dict[str, None] = {}
+    for path in ranked:
+        directory = path.rpartition("/")[0]
+        if path in lookup.paths or directory in lookup.directories:
+            found.setdefault(directory, None)
+    return list(found)
+
+
+def _common(a: str, b: str) -> int:
+    """How many leading folders two directories share."""
+    count = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def closest(candidates: set[str], anchors: list[str]) -> set[str]:
+    """Of the files a name matches, the one nearest the other files the text names (all of them
+    when none is nearer than the rest)."""
+    if len(candidates) <= 1 or not anchors:
+        return candidates
+    score = {c: max(_common(c.rpartition("/")[0], a) for a in anchors) for c in candidates}
+    best = max(score.values())
+    chosen = {c for c, v in score.items() if v == best}
+    return chosen if best > 0 else candidates
+
+
+def _visible(directory: str, written: str) -> bool:
+    """A hidden folder (`.claude/`, `.github/`) is a home only when the text writes it."""
+    return written.startswith(".") or not any(part.startswith(".") for part in directory.split("/"))
+
+
+def new_file_path(lookup: FileLookup, path: str, mentions: Mentions, anchors: list[str]) -> str | None:
+    """Where a file to create goes: where written when its folder exists (or it names none that
+    does), else under the one existing folder its folders name; a bare file name goes beside the
+    text's other files of its kind, or where the repository keeps most such files — and is dropped
+    when the text also names it with a folder."""
     directory, _, name = path.rpartition("/")
-    if not directory or directory in lookup.directories:
+    if not directory:
+        if any(p.endswith("/" + path) for p in mentions.paths):
+            return None
+        return f"{home}/{name}" if (home := home_for(lookup, name, anchors)) else name
+    if directory in lookup.directories:
         return path
-    homes = [d for d in lookup.directories if d.endswith("/" + directory)]
-    return f"{homes[0]}/{name}" if len(homes) == 1 else path
+    homes = [d for d in lookup.directories if d.endswith("/" + directory) and _visible(d, path)]
+    homes = sorted(homes, key=lambda d: -max((_common(d, a) for a in anchors), default=0))
+    if len(homes) == 1 or (len(homes) > 1 and anchors and _common(homes[0], anchors[0]) > 0):
+        return f"{homes[0]}/{name}"
+    return path
+
+
+def home_for(lookup: FileLookup, name: str, anchors: list[str]) -> str:
+    """The folder a new file named `name` fits: a folder of the text's own files holding files of
+    its kind, else the folder holding most files of its kind (its name's prefix and extension, or
+    its extension); "" for the repository's root."""
+    extension = name.rpartition(".")[2].lower()
+    prefix = re.split(r"[_.-]", name, maxsplit=1)[0].lower()
+
+    def kind(path: str, with_prefix: bool) -> bool:
+        base = path.rpartition("/")[2].lower()
+        return base.endswith("." + extension) and (not with_prefix or base.startswith(prefix))
+
+    for with_prefix in (True, False):
+        for anchor in anchors:
+            inside = lookup.directories.get(anchor, ()) if anchor else lookup.paths
+            if any(kind(p, with_prefix) and p.rpartition("/")[0] == anchor for p in inside):
+                return anchor
+        counts: dict[str, int] = defaultdict(int)
+        for path in lookup.paths:
+            if kind(path, with_prefix) and _visible(path, name):
+                counts[path.rpartition("/")[0]] += 1
+        if counts:
+            return max(counts, key=lambda d: (counts[d], -d.count("/"), d))
+    return ""
 
 
 def symbol_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:
@@ -205,7 +301,12 @@ def symbol_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, 
 
 
 def history_features(
-    index: RepoIndex, lookup: FileLookup, words: list[str], config: RankConfig, features: Features
+    index: RepoIndex,
+    lookup: FileLookup,
+    words: list[str],
+    config: RankConfig,
+    features: Features,
+    spelled: Callable[[str], str] = str,
 ) -> None:
     """P(file | word) from past commits: its rarity-weighted mean over the text's words, and its max."""
     stats = index.history
@@ -229,7 +330,7 @@ def history_features(
             mean += rarity * probability
             if tally is not None and probability > best:
                 best = probability
-                evidence = f"'{word}' went with it in {tally.commits} of {commits} commits"
+                evidence = f"'{spelled(word)}' went with it in {tally.commits} of {commits} commits"
         put(features, path, "history", log_scale(mean / rarity_sum), evidence)
         put(features, path, "history_max", best, evidence)
 

@@ -68,7 +68,7 @@ def rows_for(tasks: list[Task], indexes: dict[str, RepoIndex], config: RankConfi
     """Sparse feature rows (feature index, value) and labels of every candidate of every task."""
     rows: list[Row] = []
     for task in tasks:
-        features, _ = scored_features(indexes[task.window], task.text, config)
+        features, _, _ = scored_features(indexes[task.window], task.text, config)
         for path, row in features.items():
             sparse = [(FEATURES.index(name), value) for name, (value, _) in row.items() if value]
             rows.append((sparse, int(path in task.truth)))

@@ -1,8 +1,8 @@
 """The planner's file predictor backed by the analyzer: stored index, ranked files, file relations.
 
-For each task, the analyzer ranks files from the task's own text; paths written in the epic's
-text are added at a lower confidence (the epic's words are shared by all its tasks, so only its
-explicit mentions are trusted). The index is refreshed (incrementally) once per build. The
+For each task, the analyzer ranks files from the task's own text only: an epic's text describes
+all its tasks, so the paths it names say nothing of which task changes them. The index is
+refreshed (incrementally) once per build. The
 predictor also says how two files are related — one imports the other, or they often change
 together — which the conflict rule reports as `potential` conflicts.
 """
@@ -18,7 +18,6 @@ from analyzer import RankConfig, RepoIndex
 
 from .database import Database
 from .index_store import refresh_index
-from .mentions import MentionWeights, RepositoryFiles, mentions
 from .model import PredictedFile
 from .tasks import PlanningTask
 
@@ -44,12 +43,10 @@ class AnalyzerPredictor:
         db: Database | None,
         config: RankConfig | None = None,
         relations: RelationConfig | None = None,
-        epic_weights: MentionWeights | None = None,
     ) -> None:
         self.db = db
         self.config = config or RankConfig()
         self.relations = relations or RelationConfig()
-        self.epic_weights = epic_weights or MentionWeights()
         self.index: RepoIndex | None = None
         self._prepared: str | None = None
 
@@ -70,7 +67,7 @@ class AnalyzerPredictor:
             await self.prepare(repo_path)
         if self.index is None:
             return {t.id: () for t in tasks}
-        return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config, self.epic_weights)
+        return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config)
 
     def relation(self, a: str, b: str) -> tuple[str, float] | None:
         """How files `a` and `b` are related in the last index: (evidence, strength), or None."""
@@ -80,23 +77,16 @@ class AnalyzerPredictor:
 
 
 def predict_tasks(
-    index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig, epic_weights: MentionWeights
+    index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig
 ) -> dict[int, tuple[PredictedFile, ...]]:
     """Ranked predictions for every task (CPU work: run it off the event loop)."""
-    repo_files = RepositoryFiles([f.path for f in index.files])
-    result: dict[int, tuple[PredictedFile, ...]] = {}
-    for task in tasks:
-        found = {
-            p.path: PredictedFile(p.path, p.confidence, p.evidence)
+    return {
+        task.id: tuple(
+            PredictedFile(p.path, p.confidence, p.evidence)
             for p in analyzer.predict(index, task.text, config)
-        }
-        for path, extra in mentions(
-            task.epic_text, repo_files, epic_weights, epic_weights.epic_factor
-        ).items():
-            if path not in found and not path.endswith("/"):
-                found[path] = extra
-        result[task.id] = tuple(sorted(found.values(), key=lambda p: (-p.confidence, p.path)))
-    return result
+        )
+        for task in tasks
+    }
 
 
 def file_relation(index: RepoIndex, a: str, b: str, config: RelationConfig) -> tuple[str, float] | None:

@@ -44,3 +44,46 @@ def test_identifier_splitting_and_stemming() -> None:
     assert stem("cookies") == stem("cookie") == "cooki"
     assert stem("routing") == stem("routes") == "rout"
     assert text_words("a an of the") == []
+
+
+def test_each_path_gets_the_role_its_line_or_section_gives_it() -> None:
+    text = """## Implementation
+- In `lib/providers/record_provider.dart`, add the CRUD methods
+- **Patterns to follow:** Reference `lib/providers/chat_provider.dart` for async patterns
+
+### Receives from T001:
+- File: `lib/models/record.dart`
+
+## Files
+- `lib/screens/home.dart`
+
+```
+lib/
+  widgets/tree.dart
+```
+"""
+    mentions = extract_mentions(text)
+    assert mentions.role("lib/providers/record_provider.dart") == "change"
+    assert mentions.role("lib/providers/chat_provider.dart") == "read"
+    assert mentions.role("lib/models/record.dart") == "read"  # the section is about what it receives
+    assert mentions.role("lib/screens/home.dart") == "mention"
+    assert mentions.role("widgets/tree.dart") == "mention"  # inside a code block
+    assert mentions.quotes["lib/providers/record_provider.dart"].startswith("In lib/providers/record")
+    assert mentions.spec  # headings: a spec, not a commit message
+    assert not extract_mentions("Fix cookie parsing in flask/sessions.py").spec
+
+
+def test_a_path_with_a_folder_may_have_any_extension_a_bare_name_a_known_one() -> None:
+    mentions = extract_mentions("Create lib/providers/record_provider.dart and notes.xyz")
+    assert "lib/providers/record_provider.dart" in mentions.paths
+    assert "notes.xyz" not in mentions.paths
+
+
+def test_words_of_read_sections_and_code_blocks_stay_out_of_the_focus() -> None:
+    text = (
+        "# Add refunds\n## Context\n- Uses the invoice writer\n```\nclass Ledger: ...\n```\n"
+        "Write refund rules"
+    )
+    mentions = extract_mentions(text)
+    assert "refund" in mentions.words
+    assert "invoic" not in mentions.words and "ledger" not in mentions.words

@@ -41,7 +41,7 @@ def find(predicted: list[PredictedFile], path: str) -> PredictedFile:
 def test_mentioned_path_comes_first_with_its_evidence(shop_index: RepoIndex) -> None:
     predicted = predict(shop_index, "Fix the rounding bug in src/shop/util/money.py")
     assert predicted[0].path == "src/shop/util/money.py"
-    assert "path mentioned" in predicted[0].evidence
+    assert 'to change: "Fix the rounding bug in src/shop/util/money.py"' in predicted[0].evidence
 
 
 def test_a_named_symbol_points_at_the_file_defining_it(shop_index: RepoIndex) -> None:
@@ -63,7 +63,49 @@ def test_history_words_find_the_files_past_commits_changed(shop_index: RepoIndex
 
 def test_a_new_file_named_in_the_text_is_predicted(shop_index: RepoIndex) -> None:
     predicted = predict(shop_index, "Create src/shop/refunds.py for partial refunds")
-    assert find(predicted, "src/shop/refunds.py").evidence[0] == "new file named in the text"
+    evidence = find(predicted, "src/shop/refunds.py").evidence[0]
+    assert evidence == 'new file, to change: "Create src/shop/refunds.py for partial refunds"'
+
+
+SPEC = """# Task: Partial refunds
+
+## Description
+Refunds of part of an order, built on the invoice writer.
+
+## Acceptance Criteria
+- [ ] Create `refunds.py` with a `Refund` model
+- [ ] Update `src/shop/orders.py` to call it
+- [ ] Tests pass
+
+## Technical Details
+- **Files to modify:** `src/shop/models.py`
+- **Patterns to follow:** Reference `src/shop/billing.py` for how an InvoiceWriter is built.
+
+## Context
+Uses `OrderService.create_order` and the Order totals of src/shop/util/money.py.
+"""
+
+
+def test_a_spec_predicts_the_files_it_changes_not_those_it_reads(shop_index: RepoIndex) -> None:
+    predicted = {p.path: p for p in predict(shop_index, SPEC)}
+    # named as changed: existing files, and a bare new file name placed beside the files it names
+    for path in ("src/shop/orders.py", "src/shop/models.py", "src/shop/refunds.py"):
+        assert predicted[path].confidence >= 0.8, path
+    assert "refunds.py" not in predicted  # one file for the partial path, not also one at the root
+    # only read or used: below what keeps tasks apart, or not predicted at all
+    for path in ("src/shop/billing.py", "src/shop/util/money.py"):
+        assert path not in predicted or predicted[path].confidence < 0.3, path
+    # a file the spec does not name (here the changelog, through history words) is not flooded in
+    assert "CHANGES.md" not in predicted
+    evidence = " ".join(predicted["src/shop/models.py"].evidence)
+    assert '"Files to modify: src/shop/models.py"' in evidence
+
+
+def test_evidence_quotes_the_words_of_the_text_not_stems(shop_index: RepoIndex) -> None:
+    predicted = predict(shop_index, "Invoices layout breaks on long names")
+    evidence = " ".join(e for p in predicted for e in p.evidence)
+    assert "'invoices'" in evidence or "'layout'" in evidence
+    assert "'invoic'" not in evidence
 
 
 def test_paths_leaving_the_repository_are_never_predicted(shop_index: RepoIndex) -> None:
