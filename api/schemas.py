@@ -161,6 +161,7 @@ class ConflictDoc(BaseModel):
     predicted_files: list[str]
     conflict_type: Literal["same_file", "same_directory", "potential"]
     strength: float
+    merge_friendly: bool = False
 
 
 class BatchDoc(BaseModel):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import analyzer
 from analyzer import RankConfig, RepoIndex
+from analyzer.merge_friendly import from_repository
 
 from .database import Database
 from .index_store import refresh_index
@@ -48,17 +49,23 @@ class AnalyzerPredictor:
         self.config = config or RankConfig()
         self.relations = relations or RelationConfig()
         self.index: RepoIndex | None = None
+        self._friendly: frozenset[str] = frozenset()
         self._prepared: str | None = None
 
     async def prepare(self, repo_path: str | None) -> None:
         """Refresh (or build) the index of `repo_path`; `predict` then uses it."""
-        self.index, self._prepared = None, repo_path
+        self.index, self._prepared, self._friendly = None, repo_path, frozenset()
         if not repo_path:
             return
         if self.db is not None:
             self.index, _ = await refresh_index(self.db, repo_path)
         else:
             self.index = await asyncio.to_thread(analyzer.build_repo_index, repo_path, progress=False)
+        paths = [f.path for f in self.index.files]
+        self._friendly = await asyncio.to_thread(from_repository, repo_path, paths)
+
+    def merge_friendly(self) -> frozenset[str]:
+        return self._friendly
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]

@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from analyzer.merge_friendly import by_name
+
 from .batches import split_level
 from .conflicts import find_conflicts, splits
 from .database import Database
@@ -120,7 +122,19 @@ class ExecutionPlanBuilder:
     def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
         """Every pair of `tasks` predicted to conflict, once each (see `conflicts.find_conflicts`)."""
         related = getattr(self.predictor, "relation", None)
-        return find_conflicts(tasks, self.settings.split_on, related, self.settings.min_conflict_strength)
+        return find_conflicts(
+            tasks,
+            self.settings.split_on,
+            related,
+            self.settings.min_conflict_strength,
+            friendly=self.is_merge_friendly,
+            split_friendly=self.settings.split_merge_friendly,
+        )
+
+    def is_merge_friendly(self, path: str) -> bool:
+        """A changelog, lock file or the like: by the `merge_friendly` globs, or as the predictor
+        found it in the repository's `.gitattributes` and history."""
+        return by_name(path, self.settings.merge_friendly) or path in self.predictor.merge_friendly()
 
     def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
         """task id -> worktree name for every task of `batches` (`epics` is informational)."""
@@ -159,7 +173,12 @@ class ExecutionPlanBuilder:
         return [c for c in conflicts if self._splits(c)]
 
     def _splits(self, conflict: FileConflict) -> bool:
-        return splits(conflict, self.settings.split_on, self.settings.min_conflict_strength)
+        return splits(
+            conflict,
+            self.settings.split_on,
+            self.settings.min_conflict_strength,
+            self.settings.split_merge_friendly,
+        )
 
     def _worktrees(self, batch: ExecutionBatch) -> list[Worktree]:
         return self._group([self._tasks[t] for t in batch.task_ids if t in self._tasks])
@@ -208,6 +227,7 @@ class ExecutionPlanBuilder:
             "max_worktrees": self.settings.max_worktrees,
             "split_on": list(self.settings.split_on),
             "min_conflict_strength": self.settings.min_conflict_strength,
+            "split_merge_friendly": self.settings.split_merge_friendly,
             "default_task_minutes": self.settings.default_task_minutes,
             "predictor": type(self.predictor).__name__,
             "task_count": len(self._tasks),

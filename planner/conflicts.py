@@ -9,6 +9,11 @@ directories, or related file pairs) where they meet, of the product of the two t
 confidences (times the relation's strength); same_directory is scaled down. A pair splits when
 its type is in `split_on` and its strength reaches `min_strength`; each pair is reported once:
 as the first of its types that splits, else as the strongest of its types.
+
+Merge-friendly files (changelogs, lock files: `analyzer.merge_friendly`) count only when the two
+tasks meet nowhere else: a same_file conflict whose files are all merge-friendly is marked
+`merge_friendly` and, unless `split_merge_friendly`, does not split; one that also meets in
+other files takes its strength from those.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from .model import CONFLICT_TYPES, FileConflict, PredictedFile
 from .tasks import PlanningTask
 
 Relation = Callable[[str, str], "tuple[str, float] | None"]
+Friendly = Callable[[str], bool]
+"""Whether a path is merge-friendly."""
 
 
 @dataclass(frozen=True)
@@ -81,14 +88,18 @@ def conflicts_between(
     fb: _Footprint,
     related: Relation | None = None,
     config: ConflictConfig | None = None,
+    friendly: Friendly | None = None,
 ) -> list[FileConflict]:
     """Every type of conflict between two tasks, with its strength, in CONFLICT_TYPES order."""
     config = config or ConflictConfig()
     found: list[FileConflict] = []
     shared = sorted(set(fa.files) & set(fb.files))
     if shared:
-        strength = noisy_or(fa.files[p] * fb.files[p] for p in shared)
-        found.append(FileConflict((a.id, b.id), tuple(shared), "same_file", strength))
+        hard = [p for p in shared if friendly is None or not friendly(p)]
+        strength = noisy_or(fa.files[p] * fb.files[p] for p in hard or shared)
+        found.append(
+            FileConflict((a.id, b.id), tuple(shared), "same_file", strength, merge_friendly=not hard)
+        )
     meeting: dict[str, float] = {}
     for da, ca in fa.directories.items():
         for db, cb in fb.directories.items():
@@ -124,19 +135,25 @@ def find_conflicts(
     related: Relation | None = None,
     min_strength: float = 0.0,
     config: ConflictConfig | None = None,
+    friendly: Friendly | None = None,
+    split_friendly: bool = False,
 ) -> list[FileConflict]:
     """Every conflicting pair among `tasks` (ids ascending), once: its first splitting type, if any,
     else its strongest type."""
     prints = {t.id: footprint(t.predicted_files) for t in tasks}
     found: list[FileConflict] = []
     for a, b in itertools.combinations(sorted(tasks, key=lambda t: t.id), 2):
-        kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related, config)
+        kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related, config, friendly)
         if kinds:
-            splitting = [c for c in kinds if splits(c, split_on, min_strength)]
+            splitting = [c for c in kinds if splits(c, split_on, min_strength, split_friendly)]
             found.append(splitting[0] if splitting else max(kinds, key=lambda c: c.strength))
     return found
 
 
-def splits(conflict: FileConflict, split_on: Sequence[str], min_strength: float) -> bool:
+def splits(
+    conflict: FileConflict, split_on: Sequence[str], min_strength: float, split_friendly: bool = False
+) -> bool:
     """Whether a conflict keeps its two tasks from running concurrently."""
+    if conflict.merge_friendly and not split_friendly:
+        return False
     return conflict.conflict_type in split_on and conflict.strength >= min_strength

@@ -44,6 +44,11 @@ class FilePredictor(Protocol):
         self, repo_path: str | None, tasks: Sequence[PlanningTask]
     ) -> dict[int, tuple[PredictedFile, ...]]: ...
 
+    def merge_friendly(self) -> frozenset[str]:
+        """Files of the last prepared repository that its `.gitattributes` or history make
+        merge-friendly (names are matched by the planner's settings)."""
+        ...
+
 
 @dataclass(frozen=True)
 class MentionWeights:
@@ -137,6 +142,10 @@ class MentionPredictor:
 
     async def prepare(self, repo_path: str | None) -> None:
         """Nothing to prepare: tracked files are listed when predicting."""
+
+    def merge_friendly(self) -> frozenset[str]:
+        """None known beyond names: this predictor reads no history."""
+        return frozenset()
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]

@@ -68,6 +68,9 @@ class FileConflict:
     predicted_files: tuple[str, ...]
     conflict_type: ConflictType
     strength: float = 1.0
+    merge_friendly: bool = False
+    """Every file they meet in is merge-friendly (a changelog, a lock file): reported, and by
+    default it does not keep the two apart (`planner.conflicts`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strength", round(self.strength, 3))
@@ -78,11 +81,12 @@ class FileConflict:
             "predicted_files": list(self.predicted_files),
             "conflict_type": self.conflict_type,
             "strength": self.strength,
+            "merge_friendly": self.merge_friendly,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "conflict") -> FileConflict:
-        _check_keys(cls, data, where, optional={"strength"})
+        _check_keys(cls, data, where, optional={"strength", "merge_friendly"})
         ids = [_as(i, int, f"{where}.task_ids") for i in _as(data["task_ids"], list, f"{where}.task_ids")]
         if len(ids) != 2:
             raise InvalidInputError(f"{where}.task_ids: expected two task ids, got {len(ids)}")
@@ -96,6 +100,7 @@ class FileConflict:
             ),
             conflict_type=kind,
             strength=_as(data.get("strength", 1.0), float, f"{where}.strength"),
+            merge_friendly=_as(data.get("merge_friendly", False), bool, f"{where}.merge_friendly"),
         )
 
 

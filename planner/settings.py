@@ -15,6 +15,8 @@ from typing import Any
 
 import platformdirs
 
+from analyzer.merge_friendly import DEFAULT_GLOBS
+
 from .errors import InvalidInputError
 
 CONFLICT_TYPES = ("same_file", "same_directory", "potential")
@@ -31,6 +33,11 @@ class Settings:
     split_on: tuple[str, ...] = ("same_file",)
     # ... when the conflict is at least this likely (a chance in [0, 1]; see planner.conflicts)
     min_conflict_strength: float = 0.2
+    # files that many changes touch and that merge without thought (globs; .gitattributes and
+    # the history add more: analyzer.merge_friendly); conflicts only in them do not split ...
+    merge_friendly: tuple[str, ...] = DEFAULT_GLOBS
+    # ... unless this is on
+    split_merge_friendly: bool = False
 
     def __post_init__(self) -> None:
         if self.max_worktrees < 1:
@@ -54,6 +61,8 @@ _ENV = {
     "max_worktrees": "EXECPLAN_MAX_WORKTREES",
     "default_task_minutes": "EXECPLAN_DEFAULT_TASK_MINUTES",
     "min_conflict_strength": "EXECPLAN_MIN_CONFLICT_STRENGTH",
+    "merge_friendly": "EXECPLAN_MERGE_FRIENDLY",
+    "split_merge_friendly": "EXECPLAN_SPLIT_MERGE_FRIENDLY",
 }
 _FRACTIONS = {"min_conflict_strength"}
 
@@ -79,10 +88,19 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     known = {f.name: f for f in fields(Settings)}
     if key not in known:
         raise InvalidInputError(f"{where}: unknown setting {key!r}; known: {sorted(known)}")
-    if key == "split_on":
+    if key in ("split_on", "merge_friendly"):
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise InvalidInputError(f"{where}: split_on must be a list of conflict types")
+            what = "conflict types" if key == "split_on" else "globs"
+            raise InvalidInputError(f"{where}: {key} must be a list of {what}")
         return tuple(value)
+    if key == "split_merge_friendly":
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        if not isinstance(value, bool):
+            raise InvalidInputError(f"{where}: {key} must be true or false, not {value!r}")
+        return value
     if key in _FRACTIONS:
         try:
             if isinstance(value, bool):

@@ -304,3 +304,24 @@ def test_plan_invariants(
         )
         assert batch.can_parallel == (len(worktrees) > 1)
         assert b.validate_batch(batch, plan.predicted_conflicts)
+
+
+def test_a_conflict_only_in_a_changelog_is_reported_but_does_not_keep_tasks_apart() -> None:
+    tasks = [
+        task(1, 1, ["CHANGES.rst", "src/a.py"]),
+        task(2, 2, ["CHANGES.rst", "src/b.py"]),
+        task(3, 3, ["CHANGES.rst", "src/a.py"]),
+    ]
+    plan = builder(split_on=("same_file",)).plan("p", tasks)
+    found = {c.task_ids: c for c in plan.predicted_conflicts}
+    assert found[(1, 2)].merge_friendly and found[(1, 2)].predicted_files == ("CHANGES.rst",)
+    assert frozenset((1, 2)) in concurrent_pairs(plan)  # the changelog alone does not split them
+    # meeting in a source file as well: it splits, and its strength comes from that file
+    assert not found[(1, 3)].merge_friendly and frozenset((1, 3)) not in concurrent_pairs(plan)
+    assert found[(1, 3)].strength == round(0.9 * 0.9, 3)
+    # asked to, merge-friendly conflicts split too
+    strict = ExecutionPlanBuilder(None, Settings(split_on=("same_file",), split_merge_friendly=True))
+    assert frozenset((1, 2)) not in concurrent_pairs(strict.plan("p", tasks))
+    # the globs are a setting: a custom one makes a file merge-friendly, an empty list none
+    custom = ExecutionPlanBuilder(None, Settings(split_on=("same_file",), merge_friendly=()))
+    assert frozenset((1, 2)) not in concurrent_pairs(custom.plan("p", tasks))

@@ -19,6 +19,8 @@ def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "EXECPLAN_MAX_WORKTREES",
         "EXECPLAN_DEFAULT_TASK_MINUTES",
         "EXECPLAN_MIN_CONFLICT_STRENGTH",
+        "EXECPLAN_MERGE_FRIENDLY",
+        "EXECPLAN_SPLIT_MERGE_FRIENDLY",
     ):
         monkeypatch.delenv(variable, raising=False)
     return path
@@ -52,9 +54,23 @@ def test_min_conflict_strength_from_file_then_environment(
         ('min_conflict_strength = "high"', "must be a number"),
         ("min_conflict_strength = true", "must be a number"),
         ('split_on = ["same_folder"]', "unknown conflict type 'same_folder'"),
+        ("merge_friendly = 3", "merge_friendly must be a list of globs"),
+        ('split_merge_friendly = "maybe"', "split_merge_friendly must be true or false"),
     ],
 )
 def test_bad_values_are_named(settings_file: Path, text: str, message: str) -> None:
     settings_file.write_text(f"[planner]\n{text}\n")
     with pytest.raises(InvalidInputError, match=message):
         load_settings()
+
+
+def test_merge_friendly_globs_from_file_then_environment(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "CHANGELOG" in load_settings().merge_friendly and not load_settings().split_merge_friendly
+    settings_file.write_text('[planner]\nmerge_friendly = ["docs/news/*"]\nsplit_merge_friendly = true\n')
+    assert load_settings().merge_friendly == ("docs/news/*",) and load_settings().split_merge_friendly
+    monkeypatch.setenv("EXECPLAN_MERGE_FRIENDLY", "CHANGES*, *.lock")
+    monkeypatch.setenv("EXECPLAN_SPLIT_MERGE_FRIENDLY", "false")
+    assert load_settings().merge_friendly == ("CHANGES*", "*.lock")
+    assert not load_settings().split_merge_friendly
