@@ -8,9 +8,10 @@ that saving, in minutes, estimated level by level:
   weighed again (by the conflict rule) as if no task were predicted to change that file, and the
   levels it held back are packed again (`batches.split_level`, a shorter search): the saving is
   its cost. A second file is weighed once the first is gone; two together when neither alone
-  saves anything. What no file explains of the gap between the plan and the same levels without
-  conflict splitting (each level one batch, its lanes combined down to `max_worktrees`, as
-  `worktrees.packed_minutes` computes) is listed as `conflicts`.
+  saves anything. Its text compares the batches of the levels it holds back with their number
+  ("9 batches instead of 3"). What no file explains of the gap between the plan and the same
+  levels without conflict splitting (each level one batch, its lanes combined down to
+  `max_worktrees`, as `worktrees.packed_minutes` computes) is listed as `conflicts`.
 - `epic_serial`: the epic whose tasks, one after another in its lane, make a level longest; the
   saving if its tasks (but those predicted to conflict with each other) ran side by side.
 - `max_worktrees`: levels with more lanes than `max_worktrees`: the saving with no cap.
@@ -78,6 +79,7 @@ class _Level:
     number: int
     members: list[PlanningTask] = field(default_factory=list)
     minutes: int = 0
+    batches: int = 0
     conflicts: list[FileConflict] = field(default_factory=list)
     lanes: list[Worktree] = field(default_factory=list)  # one per epic: no conflicts, no cap
     holders: dict[str, list[int]] = field(default_factory=dict)  # file -> tasks of its conflicts
@@ -142,6 +144,7 @@ def explain_plan(
             level = levels.setdefault(tasks[known[0]].level, _Level(tasks[known[0]].level))
             level.members.extend(tasks[t] for t in known)
             level.minutes += batch_minutes(worktrees)
+            level.batches += 1
     for conflict in conflicts:
         a, b = conflict.task_ids
         if a in tasks and b in tasks and tasks[a].level == tasks[b].level and splits(conflict):
@@ -158,7 +161,7 @@ def explain_plan(
         level.finish(ctx)
     threshold = max(1.0, MIN_SHARE * planned)
     reasons = [
-        *_shared_files(ordered, ctx, count, len(batches), threshold),
+        *_shared_files(ordered, ctx, count, threshold),
         *_epic_lanes(ordered, ctx),
         *_worktree_cap(ordered, ctx),
     ]
@@ -203,9 +206,7 @@ def _repacked(level: _Level, removed: frozenset[str], ctx: _Context) -> int:
     return min(level.minutes, total)
 
 
-def _shared_files(
-    levels: Sequence[_Level], ctx: _Context, task_count: int, batch_count: int, threshold: float
-) -> list[Reason]:
+def _shared_files(levels: Sequence[_Level], ctx: _Context, task_count: int, threshold: float) -> list[Reason]:
     """The files whose conflicts cost the most, and the cost of the other conflicts (see the module)."""
     unsplit = {level.number: level.unsplit(ctx.cap) for level in levels}
     costly = [level for level in levels if level.minutes > unsplit[level.number] and level.conflicts]
@@ -253,9 +254,11 @@ def _shared_files(
         new = [p for p in paths if p not in removed]
         ids = sorted({t for p in new for t in held[p]})
         named = " or ".join(f"files in {p}" if p.endswith("/") else p for p in new)
+        held_back = [level for level in costly if after[level.number] < current[level.number]]
+        batch_count = sum(level.batches for level in held_back)
         shape = (
-            f"{batch_count} batches instead of {len(levels)}"
-            if batch_count > len(levels)
+            f"{batch_count} batches instead of {len(held_back)}"
+            if batch_count > len(held_back)
             else "they run one after another"
         )
         text = (
