@@ -81,7 +81,7 @@ class _Level:
     minutes: int = 0
     batches: int = 0
     conflicts: list[FileConflict] = field(default_factory=list)
-    lanes: list[Worktree] = field(default_factory=list)  # one per epic: no conflicts, no cap
+    lanes: list[Worktree] = field(default_factory=list)  # one per lane: no conflicts, no cap
     holders: dict[str, list[int]] = field(default_factory=dict)  # file -> tasks of its conflicts
 
     def finish(self, ctx: _Context) -> None:
@@ -286,29 +286,28 @@ def _shared_files(levels: Sequence[_Level], ctx: _Context, task_count: int, thre
 
 def _epic_lanes(levels: Sequence[_Level], ctx: _Context) -> list[Reason]:
     """The epic whose lane makes a level longest, if its tasks could run side by side."""
-    cost: dict[int | None, int] = {}
-    ids: dict[int | None, list[int]] = {}
+    cost: dict[int, int] = {}
+    ids: dict[int, list[int]] = {}
     for level in levels:
         longest = max(lane.minutes for lane in level.lanes)
         for lane in level.lanes:
             if lane.minutes < longest or len(lane.task_ids) < 2:
                 continue
-            # its tasks as epics of their own; those predicted to conflict still share a lane
+            # its tasks each in a lane of its own; those predicted to conflict still share one
             inside = set(lane.task_ids)
             among = [c for c in level.conflicts if c.task_ids[0] in inside and c.task_ids[1] in inside]
-            alone = [replace(ctx.tasks[t], epic_id=-t) for t in lane.task_ids]
+            alone = [replace(ctx.tasks[t], epic_id=None) for t in lane.task_ids]
             groups = group_batch(alone, among, len(alone), ctx.default)
             loads = [w.minutes for w in level.lanes if w is not lane] + [g.minutes for g in groups]
             apart = max(packed_minutes(loads, ctx.cap), level.bound(ctx, lanes=False))
             if apart < level.minutes:
-                epic = lane.epic_ids[0]
+                epic = lane.lanes[0]  # an epic: a task without one has a lane to itself
                 cost[epic] = cost.get(epic, 0) + level.minutes - apart
                 ids.setdefault(epic, []).extend(lane.task_ids)
     reasons = []
     for epic, saved in cost.items():
-        whose = f"epic {epic}" if epic is not None else "no epic"
         text = (
-            f"{len(ids[epic])} tasks of {whose} run one after another (one worktree per epic); "
+            f"{len(ids[epic])} tasks of epic {epic} run one after another (one worktree per epic); "
             f"about {duration_text(saved)} longer than side by side"
         )
         reasons.append(Reason("epic_serial", text, saved, (), tuple(sorted(ids[epic]))))

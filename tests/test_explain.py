@@ -170,3 +170,14 @@ def test_why_survives_the_plan_document() -> None:
     built = plan(shared_file_tasks())
     again = ExecutionPlan.from_dict(json.loads(json.dumps(built.to_dict())))
     assert again.metadata["why"] == built.metadata["why"]
+
+
+def test_a_flat_task_list_is_explained_like_one_with_epics() -> None:
+    # tasks without an epic each have a lane of their own: side by side unless a file keeps them apart
+    assert why([task(n, None, [f"p{n}/x.py"]) for n in range(1, 5)]) == []
+    tasks = [task(n, None, ["api/app.py"] if n <= 3 else [f"p{n}/x.py"]) for n in range(1, 5)]
+    reasons = why(tasks)
+    assert [(r["kind"], r["files"], r["task_ids"]) for r in reasons] == [
+        ("shared_file", ["api/app.py"], [1, 2, 3])
+    ]
+    assert reasons[0]["cost_minutes"] == 90 - 30
