@@ -24,7 +24,7 @@ from planner.settings import load_settings
 from planner.storage import get_execution_plan
 
 from .projects import resolve_project
-from .render import render_plan
+from .render import render_plan, render_why
 
 
 async def open_database() -> Database:
@@ -56,6 +56,7 @@ async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> Non
         f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
         f"{len(plan.predicted_conflicts)} predicted conflicts"
     )
+    render_why(plan, out, most=2)
 
 
 async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:

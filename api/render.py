@@ -1,18 +1,31 @@
-"""Prints a plan as readable tables: batches with their worktrees, then conflicts."""
+"""Prints a plan as readable tables: why it is not more parallel, batches with their worktrees, then
+conflicts."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from planner.explain import duration_text
 from planner.model import ExecutionPlan
 
 
 def _minutes(seconds: int) -> str:
-    hours, minutes = divmod(seconds // 60, 60)
-    return f"{hours}h{minutes:02d}" if hours else f"{minutes}m"
+    return duration_text(seconds // 60)
+
+
+def render_why(plan: ExecutionPlan, console: Console, most: int | None = None) -> None:
+    """The reasons the plan is less parallel than its dependencies allow (`metadata.why`)."""
+    stored: Any = plan.metadata.get("why")
+    reasons = [r for r in stored if isinstance(r, dict) and r.get("text")] if isinstance(stored, list) else []
+    for reason in reasons[:most]:
+        console.print(f"  [yellow]why:[/yellow] {escape(str(reason['text']))}")
+    if most is not None and len(reasons) > most:
+        console.print(f"  … {len(reasons) - most} more reasons in `execplan show`", markup=False)
 
 
 def render_plan(plan: ExecutionPlan, name: str, console: Console) -> None:
@@ -27,6 +40,7 @@ def render_plan(plan: ExecutionPlan, name: str, console: Console) -> None:
         f"est. {_minutes(int(meta.get('estimated_duration', 0)))} "
         f"vs {_minutes(int(meta.get('estimated_serial_duration', 0)))} one by one"
     )
+    render_why(plan, console)
     table = Table(show_lines=True)
     table.add_column("batch", justify="right")
     table.add_column("worktree", no_wrap=True)

@@ -179,8 +179,35 @@ class PlanTaskDoc(BaseModel):
     predicted_files: list[PredictedFileDoc]
 
 
+class ReasonDoc(BaseModel):
+    """One cause of a plan being less parallel than its dependencies allow (`planner.explain`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(description="shared_file, conflicts, epic_serial, max_worktrees or chain")
+    text: str = Field(
+        description='e.g. "11 of 15 tasks are predicted to change api/app.py; 9 batches instead of 3"'
+    )
+    cost_minutes: int = Field(description="how much shorter the plan would be without this cause (estimate)")
+    files: list[str] = Field(description="the files (or directories) it names")
+    task_ids: list[int] = Field(description="the tasks it concerns")
+
+
+class PlanMetadataDoc(BaseModel):
+    """How the plan was made: settings, counts, estimated durations, `overrides`, and `why`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    why: list[ReasonDoc] = Field(
+        default_factory=list,
+        description="why the plan is less parallel than its dependencies allow, most costly first; "
+        "empty when it is as parallel",
+    )
+
+
 class ExecutionPlanDoc(BaseModel):
-    """The plan document (`projects.metadata.execution_plan`); `metadata.overrides` reports overrides."""
+    """The plan document (`projects.metadata.execution_plan`); `metadata.overrides` reports overrides,
+    `metadata.why` what keeps it from being more parallel."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -190,7 +217,7 @@ class ExecutionPlanDoc(BaseModel):
     batches: list[BatchDoc]
     worktree_assignments: dict[str, str]
     predicted_conflicts: list[ConflictDoc]
-    metadata: dict[str, Any]
+    metadata: PlanMetadataDoc
     tasks: list[PlanTaskDoc]
 
 
@@ -243,6 +270,7 @@ class PlanSummary(BaseModel):
     parallel_batches: int
     conflicts: int
     overrides_not_applied: int = 0
+    why: list[str] = Field(default_factory=list, description="the texts of the plan's `metadata.why`")
 
 
 class PlanBuilding(Event):

@@ -34,6 +34,7 @@ def plan_summary(plan: ExecutionPlan) -> dict[str, Any]:
         "parallel_batches": sum(1 for b in plan.batches if b.can_parallel),
         "conflicts": len(plan.predicted_conflicts),
         "overrides_not_applied": len((plan.metadata.get("overrides") or {}).get("not_applied", [])),
+        "why": [reason["text"] for reason in plan.metadata.get("why") or []],
     }
 
 

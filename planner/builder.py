@@ -19,6 +19,7 @@ from .batches import split_level
 from .conflicts import find_conflicts, splits
 from .database import Database
 from .errors import NotFoundError
+from .explain import explain_plan
 from .mentions import FilePredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
 from .overrides import apply_overrides
@@ -238,4 +239,11 @@ class ExecutionPlanBuilder:
             "combined_worktrees": combined,
             "estimated_duration": duration,
             "estimated_serial_duration": total * 60,
+            "why": explain_plan(
+                [(b, self._worktrees(b)) for b in batches],
+                self._tasks,
+                self._conflicts,
+                self._splits,
+                self.settings,
+            ),
         }

@@ -62,6 +62,7 @@ async def test_session_0_completion_builds_the_plan_and_tells_the_websocket(db_u
                 await asyncio.wait_for(other.recv(), 0.3)
         plan = await client.get(f"/api/projects/{project_id}/execution-plan")
         assert plan.status_code == 200 and plan.json()["version"] == 1
+        assert ready["summary"]["why"] == [r["text"] for r in plan.json()["metadata"]["why"]]
         # completing it again (no status change) builds nothing more
         await client.put(f"/api/projects/{project_id}/sessions/0", json=SESSION_0_DONE)
         await served.app.state.builds.wait_idle()

@@ -186,3 +186,29 @@ async def test_patch_puts_a_task_in_another_worktree_of_its_batch(db_url: str, r
             adjusted["metadata"]["overrides"]["stored"]["worktree_assignments"]
             == patch["worktree_assignments"]
         )
+
+
+async def test_the_plan_and_its_ready_event_say_why_it_is_serial(db_url: str, repo: Path) -> None:
+    tasks = [
+        {"key": "T1", "epic": "E1", "description": "Add POST /orders to api/orders.py"},
+        {"key": "T2", "epic": "E2", "description": "Validate the totals in api/orders.py"},
+        {"key": "T3", "epic": "E3", "description": "Log refunds in api/orders.py"},
+    ]
+    async with api_client(db_url) as (client, app):
+        project_id = await create_project(client, repo, tasks=tasks)
+        with app.state.events.subscribe(project_id) as events:
+            plan = await built_plan(client, app, project_id)
+            ready = await next_event(events, "execution_plan_ready")
+        (reason,) = plan["metadata"]["why"]
+        assert reason["kind"] == "shared_file" and reason["files"] == ["api/orders.py"]
+        assert reason["text"].startswith("3 of 3 tasks are predicted to change api/orders.py;")
+        assert sorted(reason["task_ids"]) == sorted(t["id"] for t in plan["tasks"])
+        assert isinstance(ready, PlanReady) and ready.summary.why == [reason["text"]]
+        # an adjustment keeps the reasons, and its answer documents them too
+        ids = task_ids((await client.get(f"/api/projects/{project_id}/tasks")).json())
+        patch = {"batch_overrides": [{"batch_id": batch_of(plan, ids["T1"]), "sequential": True}]}
+        url = f"/api/projects/{project_id}/execution-plan"
+        done = await client.patch(url, json=patch, headers={"If-Match": '"1"'})
+        assert done.status_code == 200, done.text
+        assert done.json()["metadata"]["why"] == plan["metadata"]["why"]
+        assert done.json()["metadata"]["max_worktrees"] == plan["metadata"]["max_worktrees"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from api.cli import main
+from api.render import render_why
 from bench.taskbench import load_taskbench
+from planner.model import ExecutionPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +72,51 @@ def test_import_build_show(
     assert {t["key"] for t in plan["tasks"]} == {"T1", "T2", "T3"}
     # by UUID too
     assert run(capsys, "show", plan["project_id"], "--json")[0] == 0
+
+
+def test_build_and_show_say_why_the_plan_is_serial(
+    use_db: str, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # three epics' tasks all change api/orders.py: they cannot run side by side
+    tasks = [
+        {"key": "T1", "epic": "E1", "description": "Add POST /orders to api/orders.py"},
+        {"key": "T2", "epic": "E2", "description": "Validate the totals in api/orders.py"},
+        {"key": "T3", "epic": "E3", "description": "Log refunds in api/orders.py"},
+    ]
+    path = write_tasks(tmp_path, repo, tasks)
+    doc = json.loads(path.read_text())
+    doc["epics"] = [{"key": f"E{n}", "name": f"e{n}"} for n in range(1, 4)]
+    path.write_text(json.dumps(doc))
+    assert run(capsys, "import", str(path))[0] == 0
+    code, out, err = run(capsys, "build", "shop")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("built plan v1 of shop")
+    assert lines[1].strip().startswith("why: 3 of 3 tasks are predicted to change api/orders.py;")
+    code, out, err = run(capsys, "show", "shop")
+    assert code == 0, err
+    assert out.splitlines()[1].strip().startswith("why: 3 of 3 tasks are predicted to change api/orders.py")
+    plan = json.loads(run(capsys, "show", "shop", "--json")[1])
+    (reason,) = plan["metadata"]["why"]
+    assert reason["kind"] == "shared_file" and reason["files"] == ["api/orders.py"]
+    assert reason["cost_minutes"] == 60  # three tasks of 30 minutes one after another instead of 30
+
+
+def test_reasons_are_printed_as_text_not_markup() -> None:
+    text = "2 of 2 tasks are predicted to change web/[id].tsx"
+    reason = {
+        "kind": "shared_file",
+        "text": text,
+        "cost_minutes": 30,
+        "files": ["web/[id].tsx"],
+        "task_ids": [1, 2],
+    }
+    plan = ExecutionPlan("p", "2025-01-01T00:00:00+00:00", 1, (), {}, (), {"why": [reason] * 3})
+    out = Console(file=io.StringIO(), width=200)
+    render_why(plan, out, most=2)
+    printed = out.file.getvalue()  # type: ignore[attr-defined]
+    assert printed.count(f"why: {text}") == 2  # the brackets are not taken for markup
+    assert "1 more reasons" in printed
 
 
 def test_max_worktrees_flag_beats_env_and_file(

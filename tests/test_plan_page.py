@@ -4,6 +4,7 @@ The real service (`api.app.create_app`, which includes the page's router) runs u
 free loopback port, on this test's own PostgreSQL database, with plans built by the real planner.
 Playwright opens `/projects/{id}/plan` and the test checks what is on screen: batches left to
 right, each worktree lane holding its tasks' cards, conflict badges, a file's evidence on hover,
+why a plan is not more parallel (at the top; hovering a reason marks its tasks' cards),
 and the page following the plan without being reloaded (building indicator, a PATCH through the
 API, a rebuild through the API, a failed build); also the page without a plan, and the token
 form when the service needs a token. Screenshots go to the test's temporary folder (the first
@@ -224,6 +225,11 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
             await expect(page.locator(f'.lane[data-lane="epic{epic_of_t4}"] .lane-name')).to_have_text("Web")
 
             check_layout(await page.evaluate(LAYOUT_JS), plan)
+            # why it is not more parallel: shown when the plan says, in its order
+            reasons = page.locator("#why-list .reason")
+            await expect(reasons).to_have_count(len(plan["metadata"]["why"]))
+            for n, reason in enumerate(plan["metadata"]["why"]):
+                await expect(reasons.nth(n)).to_contain_text(reason["text"])
 
             # conflicts: a badge on both cards of each, and a list
             for conflict in plan["predicted_conflicts"]:
@@ -294,6 +300,58 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
 
             assert await page.evaluate("window.__sameDocument") is True
             assert errors == []
+
+
+SERIAL: dict[str, Any] = {
+    "epics": TASKS["epics"],
+    "tasks": [
+        {"key": "T1", "epic": "D", "description": "Store orders in api/orders.py"},
+        {"key": "T2", "epic": "A", "description": "Add POST /orders in api/orders.py"},
+        {"key": "T3", "epic": "W", "description": "Paginate the list in api/orders.py"},
+        {"key": "T4", "epic": "A", "description": "Refunds in api/orders.py", "depends_on": ["T1"]},
+        {"key": "T5", "epic": "W", "description": "Totals in api/orders.py", "depends_on": ["T1"]},
+        {"key": "T6", "epic": "D", "description": "Style the shop in web/app.js", "depends_on": ["T1"]},
+    ],
+}
+
+
+async def test_plan_page_says_why_a_plan_is_serial(db_url: str, repo: Path, tmp_path: Path) -> None:
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo, name="serial", **SERIAL))
+        plan = (await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)).to_dict()
+    reasons = plan["metadata"]["why"]
+    assert reasons and reasons[0]["files"] == ["api/orders.py"]
+    first = reasons[0]["text"]
+    assert first.startswith(
+        f"5 of 6 tasks are predicted to change api/orders.py; {len(plan['batches'])} batches"
+    )
+    keys = {t["id"]: t["key"] for t in plan["tasks"]}
+    async with serving(service(db_url)) as base, chromium() as browser:
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+        why = page.locator("#why")
+        await expect(why).to_be_visible()
+        await expect(why.locator("h2")).to_have_text("Why this plan is not more parallel")
+        await expect(why.locator(".reason").first).to_have_text(first)
+        # it sits at the top: under the header, above the board
+        header, box, board = [
+            await page.locator(selector).bounding_box() for selector in (".top", "#why", "#board-scroll")
+        ]
+        assert header and box and board and header["y"] + header["height"] <= box["y"] < board["y"]
+        await page.screenshot(path=str(tmp_path / "plan-page-why.png"))
+        # hovering the reason marks the cards of the tasks it names, and only those
+        await why.locator(".reason").first.hover()
+        marked = page.locator(".card.highlight")
+        await expect(marked).to_have_count(len(reasons[0]["task_ids"]))
+        assert sorted(await marked.evaluate_all("cards => cards.map(c => c.dataset.taskKey)")) == sorted(
+            keys[t] for t in reasons[0]["task_ids"]
+        )
+        shot = tmp_path / "plan-page-why-hover.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        print(f"plan page screenshots: {tmp_path / 'plan-page-why.png'}, {shot}")
+        await page.mouse.move(0, 0)
+        await expect(marked).to_have_count(0)
+        assert errors == []
 
 
 async def test_plan_page_without_a_plan_shows_why_and_then_the_plan(db_url: str, repo: Path) -> None:

@@ -1,6 +1,7 @@
 /* plan.js — the plan page's script (vanilla JS, no build step, no network beyond this server).
  * Fetches the project's execution plan and tasks from the REST API, draws batches as columns and
- * worktree lanes as rows with one card per task, marks predicted conflicts, shows a predicted
+ * worktree lanes as rows with one card per task, says why the plan is not more parallel (the
+ * plan's metadata.why, at the top), marks predicted conflicts, shows a predicted
  * file's evidence on hover, and follows /api/ws/{id} to redraw whenever the plan changes
  * (reconnecting with backoff). On a 401 it asks for the API token and keeps it in a cookie.
  * Data is only ever put on the page with textContent, never parsed as HTML. */
@@ -212,6 +213,7 @@
     $("board-scroll").hidden = true;
     $("conflicts").hidden = true;
     $("overrides-banner").hidden = true;
+    $("why").hidden = true;
     const box = $("empty");
     box.replaceChildren(
       el("h2", { text: "No plan to show" }),
@@ -332,6 +334,22 @@
       notApplied.length ? el("strong", { text: "Manual adjustments not applied: " }) : "",
       notApplied.join("; "),
     );
+
+    // why the plan is not more parallel, most costly first (hover one to find its cards)
+    const reasons = (Array.isArray(meta.why) ? meta.why : []).filter((r) => r && r.text);
+    $("why-list").replaceChildren(
+      ...reasons.map((reason, index) => {
+        const epics = new Set((reason.task_ids || []).map((id) => (state.tasks.get(Number(id)) || {}).epic_id));
+        const name = reason.kind === "epic_serial" && epics.size === 1 ? epicName([...epics][0]) : null;
+        return el(
+          "li",
+          { class: "reason", "data-kind": reason.kind || "", "data-reason-index": index, tabindex: 0 },
+          el("span", { class: "reason-text", text: reason.text }),
+          name ? el("span", { class: "muted reason-epic", text: ` (${name})` }) : "",
+        );
+      }),
+    );
+    $("why").hidden = reasons.length === 0;
 
     // the board: a grid, one column per batch after the lane labels, one row per lane
     const board = $("board");
@@ -543,13 +561,21 @@
     if (target) target.removeAttribute("aria-describedby");
   }
 
-  function highlightConflict(index, on) {
-    const conflict = state.plan && (state.plan.predicted_conflicts || [])[index];
-    if (!conflict) return;
-    for (const id of conflict.task_ids) {
+  function highlightTasks(ids, on) {
+    for (const id of ids || []) {
       const node = document.querySelector(`.card[data-task-id="${Number(id)}"]`);
       if (node) node.classList.toggle("highlight", on);
     }
+  }
+
+  function highlightConflict(index, on) {
+    const conflict = state.plan && (state.plan.predicted_conflicts || [])[index];
+    if (conflict) highlightTasks(conflict.task_ids, on);
+  }
+
+  function highlightReason(index, on) {
+    const reason = state.plan && ((state.plan.metadata || {}).why || [])[index];
+    if (reason) highlightTasks(reason.task_ids, on);
   }
 
   function onOver(event, on) {
@@ -564,6 +590,8 @@
     }
     const conflict = event.target.closest && event.target.closest("[data-conflict-index]");
     if (conflict) highlightConflict(Number(conflict.dataset.conflictIndex), on);
+    const reason = event.target.closest && event.target.closest("[data-reason-index]");
+    if (reason) highlightReason(Number(reason.dataset.reasonIndex), on);
   }
 
   document.addEventListener("pointerover", (event) => onOver(event, true));
