@@ -245,5 +245,6 @@ class ExecutionPlanBuilder:
                 self._conflicts,
                 self._splits,
                 self.settings,
+                self.is_merge_friendly,
             ),
         }

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .batches import SearchConfig, split_level
-from .conflicts import conflicts_between, footprint
+from .conflicts import Friendly, conflicts_between, footprint
 from .model import ExecutionBatch, FileConflict
 from .settings import Settings
 from .tasks import PlanningTask
@@ -117,9 +117,12 @@ class _Level:
 
 
 class _Context:
-    def __init__(self, tasks: Mapping[int, PlanningTask], splits: Splits, settings: Settings) -> None:
+    def __init__(
+        self, tasks: Mapping[int, PlanningTask], splits: Splits, settings: Settings, friendly: Friendly | None
+    ) -> None:
         self.tasks = tasks
         self.splits = splits
+        self.friendly = friendly
         self.cap = settings.max_worktrees
         self.default = settings.default_task_minutes
 
@@ -133,10 +136,12 @@ def explain_plan(
     conflicts: Sequence[FileConflict],
     splits: Splits,
     settings: Settings,
+    friendly: Friendly | None = None,
 ) -> list[dict[str, Any]]:
     """The reasons the plan of `batches` (each with its worktrees) is less parallel than the
-    dependency levels of `tasks` allow, most costly first; empty when it is as parallel."""
-    ctx = _Context(tasks, splits, settings)
+    dependency levels of `tasks` allow, most costly first; empty when it is as parallel.
+    `friendly` tells merge-friendly files, as the conflicts were found with."""
+    ctx = _Context(tasks, splits, settings, friendly)
     levels: dict[int, _Level] = {}
     for batch, worktrees in batches:
         known = [t for t in batch.task_ids if t in tasks]
@@ -183,7 +188,9 @@ def _lifted(conflict: FileConflict, removed: frozenset[str], ctx: _Context) -> b
     if conflict.conflict_type != "same_file":
         return True  # a directory or a related pair it names
     a, b = (_without(ctx.tasks[t], removed) for t in conflict.task_ids)
-    again = conflicts_between(a, b, footprint(a.predicted_files), footprint(b.predicted_files))
+    again = conflicts_between(
+        a, b, footprint(a.predicted_files), footprint(b.predicted_files), friendly=ctx.friendly
+    )
     return not any(ctx.splits(c) for c in again)
 
 
