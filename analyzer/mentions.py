@@ -21,6 +21,7 @@ QUOTED = re.compile(r"`([^`\n]{1,120})`|(?<!\w)'([^'\s]{1,80})'(?!\w)|\"([^\"\s]
 IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*)(\(\))?")
 CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]|^[A-Z][a-z0-9]+[A-Z]")
 FILE_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}$")
+BRAND = re.compile(r"^[A-Z][a-z0-9]*\.js$")
 ROLE_RANK: dict[Role, int] = {"read": 0, "mention": 1, "change": 2}
 KNOWN_EXTENSIONS = frozenset(
     """py pyi js jsx mjs cjs ts tsx mts cts go rs java kt kts rb php c h cc cpp hpp cs swift scala md
@@ -88,6 +89,9 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
         starts.append(starts[-1] + len(line.text) + 1)
     for match in PATH_TOKEN.finditer(text):
         token = match.group(0).rstrip(".")
+        as_code = text[match.start() - 1 : match.start()] in ("`", "'", '"')
+        if BRAND.match(token) and not as_code:
+            continue  # "Node.js", "Vue.js": a technology named in prose, not a file
         if "/" in token.strip("/") or (FILE_EXTENSION.search(token) and is_file_name(token)):
             cleaned = token.removeprefix("./").rstrip("/")
             if is_safe_path(cleaned):

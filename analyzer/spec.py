@@ -63,7 +63,7 @@ CODE_SPAN = re.compile(r"`[^`]*`?|\b\w+[_.(]\w*|\b[a-z]+[A-Z]\w*")
 
 def prose_words(text: str) -> list[str]:
     """The lower-cased words of `text` outside code."""
-    return [w.lower() for w in WORD.findall(CODE_SPAN.sub(" ", text))]
+    return WORD.findall(CODE_SPAN.sub(" ", text).lower())
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _role_of_words(words: list[str]) -> Role | None:
 def _label_role(line: str) -> Role | None:
     """The role a heading or label line gives what follows it ("Files to modify:", "## Context")."""
     match = LABEL.match(line) if not HEADING.match(line) else None
-    words = [w.lower() for w in WORD.findall(match.group(1) if match else line)]
+    words = WORD.findall((match.group(1) if match else line).lower())
     return _role_of_words(words)
 
 

@@ -68,6 +68,8 @@ lib/
     assert mentions.role("lib/models/record.dart") == "read"  # the section is about what it receives
     assert mentions.role("lib/screens/home.dart") == "mention"
     assert mentions.role("widgets/tree.dart") == "mention"  # inside a code block
+    shouted = extract_mentions("- MODIFY: src/app/main.py (register it)\n- USES: src/app/session.py")
+    assert shouted.role("src/app/main.py") == "change" and shouted.role("src/app/session.py") == "read"
     assert mentions.quotes["lib/providers/record_provider.dart"].startswith("In lib/providers/record")
     assert mentions.spec  # headings: a spec, not a commit message
     assert not extract_mentions("Fix cookie parsing in flask/sessions.py").spec
@@ -77,6 +79,7 @@ def test_a_path_with_a_folder_may_have_any_extension_a_bare_name_a_known_one() -
     mentions = extract_mentions("Create lib/providers/record_provider.dart and notes.xyz")
     assert "lib/providers/record_provider.dart" in mentions.paths
     assert "notes.xyz" not in mentions.paths
+    assert extract_mentions("Set up the backend with Node.js and `Gruntfile.js`").paths == ("Gruntfile.js",)
 
 
 def test_words_of_read_sections_and_code_blocks_stay_out_of_the_focus() -> None:
