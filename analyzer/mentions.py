@@ -94,10 +94,12 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
             continue  # "Node.js", "Vue.js": a technology named in prose, not a file
         if "/" in token.strip("/") or (FILE_EXTENSION.search(token) and is_file_name(token)):
             cleaned = token.removeprefix("./").rstrip("/")
+            number = min(len(lines) - 1, bisect.bisect_right(starts, match.start()) - 1)
+            line, column = lines[number], match.start() - starts[number]
+            if line.in_code and "/" not in cleaned:
+                continue  # a bare name in a code block (a tree of files): where it lies is unknown
             if is_safe_path(cleaned):
                 paths.setdefault(cleaned, None)
-                number = min(len(lines) - 1, bisect.bisect_right(starts, match.start()) - 1)
-                line, column = lines[number], match.start() - starts[number]
                 role = role_at(line, column)
                 if cleaned not in roles or ROLE_RANK[role] > ROLE_RANK[roles[cleaned]]:
                     roles[cleaned] = role

@@ -71,6 +71,8 @@ class RankConfig:
     mention_value: float = 0.5
     """How much a path counts that the text names without saying it changes it (a directory tree,
     prose), against 1 for a file it says it changes."""
+    package_init_value: float = 0.4
+    """How much a new module's new package counts towards its `__init__.py` (times the module's)."""
     read_value: float = 0.2
     """How much a path counts that the text says it only reads, uses or follows."""
 

@@ -6,10 +6,11 @@ through co-change and imports. Evidence strings are the features that added most
 score. Every weight is in `RankConfig`.
 
 A text that reads as a spec (long, with headings or a checklist: `analyzer.spec`) says which
-files it changes in so many words; there, a file it does not name (found through its words, the symbols it
-uses, history or neighbours) is at most `spec_implicit_cap` confident, and one it names only as
-read or used at most `read_value`: the weights were fitted on commit messages, which seldom
-name files, and on specs such files are mostly the ones a task reads or uses.
+files it changes in so many words; there, a file counts as much as the text says it changes it — the
+floors of the ways it is named, times its role (`analyzer.spec`) — and a file it does not name
+(found through its words, the symbols it uses, history or neighbours) is at most
+`spec_implicit_cap` confident: the weights were fitted on commit messages, which seldom name
+files, and on specs the files found through words are mostly the ones a task reads or uses.
 """
 
 from __future__ import annotations
@@ -101,13 +102,12 @@ def predict(index: RepoIndex, text: str, config: RankConfig | None = None) -> li
 def confidence_of(logit: float, row: dict[str, tuple[float, str]], config: RankConfig, spec: bool) -> float:
     """A file's confidence: the model's, floored by explicit mentions; in a spec, capped for a
     file the text does not name (see the module)."""
-    confidence = with_floors(sigmoid(logit), row, config)
     if not spec:
-        return confidence
-    named = max((row[name][0] for name in NAMED if name in row), default=0.0)
-    if named <= 0:
-        return min(confidence, config.spec_implicit_cap)
-    return min(confidence, config.read_value) if named <= config.read_value else confidence
+        return with_floors(sigmoid(logit), row, config)
+    named = {name: row[name] for name in NAMED if name in row}
+    if not named:
+        return min(sigmoid(logit), config.spec_implicit_cap)
+    return with_floors(0.0, named, config)
 
 
 def with_floors(confidence: float, row: dict[str, tuple[float, str]], config: RankConfig) -> float:

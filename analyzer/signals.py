@@ -177,6 +177,14 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
             target = new_file_path(lookup, path, mentions, anchors)
             if target is not None:
                 put(features, target, "new_file", value, f"new file, {evidence}")
+                for init in new_package_files(lookup, target):
+                    put(
+                        features,
+                        init,
+                        "new_file",
+                        value * config.package_init_value,
+                        f"new package of {target}",
+                    )
     for dotted in mentions.dotted:
         lower = dotted.lower()
         module = lookup.by_extensionless.get(lower.replace(".", "/"), set())
@@ -191,6 +199,21 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
         shared(
             features, lookup.by_stem.get(lower, set()), "stem", value, f"file name {token} mentioned", limit
         )
+
+
+def new_package_files(lookup: FileLookup, target: str) -> list[str]:
+    """The `__init__.py` files a new Python module in new folders needs: one per new folder, when
+    the nearest existing folder above is a package (holds an `__init__.py`)."""
+    if not target.endswith(".py"):
+        return []
+    parts = target.split("/")[:-1]
+    new: list[str] = []
+    while parts and "/".join(parts) not in lookup.directories:
+        new.append("/".join(parts))
+        parts.pop()
+    if not new or not parts or "/".join([*parts, "__init__.py"]) not in lookup.paths:
+        return []
+    return [f"{folder}/__init__.py" for folder in new]
 
 
 def anchor_directories(lookup: FileLookup, mentions: Mentions) -> list[str]:
