@@ -254,10 +254,11 @@ def _visible(directory: str, written: str) -> bool:
 
 
 def new_file_path(lookup: FileLookup, path: str, mentions: Mentions, anchors: list[str]) -> str | None:
-    """Where a file to create goes: where written when its folder exists (or it names none that
-    does), else under the one existing folder its folders name; a bare file name goes beside the
-    text's other files of its kind, or where the repository keeps most such files — and is dropped
-    when the text also names it with a folder."""
+    """Where a file to create goes: where written when its folder exists; else under the one
+    existing folder that the written folders (or, for new folders, their leading part) name, when
+    the first of them is not at the top; a bare file name goes beside the text's other files of
+    its kind, or where the repository keeps most such files — and is dropped when the text also
+    names it with a folder."""
     directory, _, name = path.rpartition("/")
     if not directory:
         if any(p.endswith("/" + path) for p in mentions.paths):
@@ -265,10 +266,17 @@ def new_file_path(lookup: FileLookup, path: str, mentions: Mentions, anchors: li
         return f"{home}/{name}" if (home := home_for(lookup, name, anchors)) else name
     if directory in lookup.directories:
         return path
-    homes = [d for d in lookup.directories if d.endswith("/" + directory) and _visible(d, path)]
-    homes = sorted(homes, key=lambda d: -max((_common(d, a) for a in anchors), default=0))
-    if len(homes) == 1 or (len(homes) > 1 and anchors and _common(homes[0], anchors[0]) > 0):
-        return f"{homes[0]}/{name}"
+    parts = directory.split("/")
+    if parts[0] in lookup.directories:
+        return path  # a new folder inside an existing top-level one
+    for keep in range(len(parts), 0, -1):
+        written, rest = "/".join(parts[:keep]), "/".join([*parts[keep:], name])
+        homes = [d for d in lookup.directories if d.endswith("/" + written) and _visible(d, path)]
+        homes.sort(key=lambda d: (-max((_common(d, a) for a in anchors), default=0), d.count("/"), d))
+        if len(homes) == 1 or (len(homes) > 1 and anchors and _common(homes[0], anchors[0]) > 0):
+            return f"{homes[0]}/{rest}"
+        if homes:
+            break
     return path
 
 

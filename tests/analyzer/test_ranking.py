@@ -145,3 +145,11 @@ def test_confident_files_lend_strength_to_cochange_partners_and_imports(shop_ind
     assert any(
         e.startswith("imported by src/shop/orders.py") for e in find(orders, "src/shop/models.py").evidence
     )
+
+
+def test_a_partial_path_of_new_folders_lands_under_the_folder_it_starts_from(shop_index: RepoIndex) -> None:
+    # `shop/refunds/rules.py`: `shop/` exists only as src/shop, `refunds/` not at all
+    predicted = paths(predict(shop_index, "Create shop/refunds/rules.py for the refund rules"))
+    assert "src/shop/refunds/rules.py" in predicted and "shop/refunds/rules.py" not in predicted
+    # a new folder inside an existing top-level one stays where it is written
+    assert "src/payments/api.py" in paths(predict(shop_index, "Create src/payments/api.py"))
