@@ -31,6 +31,7 @@ from planner.errors import (
     InvalidInputError,
     NotFoundError,
     StalePlanError,
+    TaskFileError,
 )
 from planner.migrate import migrate
 from planner.settings import Settings, load_settings
@@ -125,6 +126,13 @@ async def execplan_error_response(request: Request, error: Exception) -> JSONRes
     return JSONResponse({"detail": str(error)}, status_code=status)
 
 
+async def task_file_error_response(request: Request, error: Exception) -> JSONResponse:
+    """A refused tasks file: every problem, in the shape of FastAPI's own list of bad fields."""
+    problems = error.problems if isinstance(error, TaskFileError) else ()
+    detail = [{"loc": ["body", *p.loc], "msg": str(p), "type": p.kind} for p in problems]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 # -- the app ---------------------------------------------------------------------------------------
 
 
@@ -199,6 +207,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     )
     for kind, _ in ERROR_STATUS:
         app.add_exception_handler(kind, execplan_error_response)
+    app.add_exception_handler(TaskFileError, task_file_error_response)
 
     from . import routes_plans, routes_projects  # they read the dependencies above
 

@@ -7,11 +7,11 @@ and create or update a session's status (Session 0 completing is what builds the
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Body, Path, Response
+from pydantic import SkipValidation
 
 from planner.database import Row
 from planner.errors import DatabaseError, InvalidInputError, NotFoundError
@@ -63,20 +63,22 @@ async def list_projects(db: DatabaseDep) -> list[Row]:
     response_model=ImportedProject,
     responses={201: {"model": ImportedProject, "description": "a new project"}, **REFUSED},
 )
-async def put_project(body: TasksFile, db: DatabaseDep, response: Response) -> ImportedProject:
+async def put_project(
+    body: Annotated[SkipValidation[TasksFile], Body(description="a tasks file (`execplan schema`)")],
+    db: DatabaseDep,
+    response: Response,
+) -> ImportedProject:
     """Create the project of the file's name, or replace its epics, tasks and dependencies.
 
-    The whole file is checked first (unknown epic or dependency, duplicate key, cycle, a
-    repo_path that is not the top of a git repository); a bad one is a 422 naming the offending
-    key and nothing is written. `repo_path` must be absolute.
+    The whole file is checked first by the planner's validator (the CLI's): a bad one is a 422
+    listing every problem, each naming its key (unknown epic or dependency, duplicate key, cycle,
+    a field of the wrong type...), and nothing is written. `repo_path` must be the absolute path
+    of the top of a git repository (a 422 with the reason when it alone is wrong).
     """
-    repo_path = body.project.repo_path
-    if repo_path and "\x00" in repo_path:
-        raise InvalidInputError("project.repo_path: a path cannot contain a NUL character")
-    if repo_path and not FilePath(repo_path).is_absolute():
-        raise InvalidInputError(f"project.repo_path: {repo_path!r} must be an absolute path")
-    try:  # parsing runs git to check the repository: keep it off the event loop
-        spec = await asyncio.to_thread(parse_task_file, body.model_dump(exclude_unset=True), FilePath("/"))
+    # FastAPI leaves the body as sent (SkipValidation): the validator reports all that is wrong
+    document: Any = body
+    try:  # checking the repository runs git: keep it off the event loop
+        spec = await asyncio.to_thread(parse_task_file, document, None)
     except OSError as error:  # a path the file system refuses (too long, no permission)
         raise InvalidInputError(f"project.repo_path: {error.strerror or error}") from None
     existed = await db.fetch_one("project_by_name", {"name": spec.name}) is not None

@@ -1,6 +1,7 @@
 """What goes over the wire: pydantic models of request bodies, responses and WebSocket events.
 
 Request bodies forbid unknown keys (a misspelt key is a 422 naming it) and are strict about types.
+The tasks file body (`PUT /api/projects`) is the planner's own model, checked by its validator.
 The plan document mirrors DESIGN.md; plan events mirror the JSON `planner.automation.announce`
 sends with `pg_notify`, told apart by their `type`.
 """
@@ -13,10 +14,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.formats.schema import TasksFile as TasksFile  # the planner's own model of the body
+
 SessionType = Literal["initializer", "coding", "review"]
 SessionStatus = Literal["pending", "running", "completed", "error", "interrupted"]
 DependencyType = Literal["hard", "soft"]
-TaskKey = Annotated[str, Field(min_length=1)] | int
 
 
 class Body(BaseModel):
@@ -48,42 +50,6 @@ class RefusedBody(BaseModel):
 
 
 # -- projects, epics, tasks, sessions --------------------------------------------------------------
-
-
-class ProjectSpec(Body):
-    name: Annotated[str, Field(min_length=1)]
-    repo_path: str | None = Field(
-        default=None, description="absolute path of the top of the project's git repository"
-    )
-
-
-class EpicSpec(Body):
-    key: TaskKey
-    name: str
-    description: str | None = None
-    priority: int = 0
-    metadata: dict[str, Any] | None = None
-
-
-class TaskSpec(Body):
-    key: TaskKey
-    epic: TaskKey | None = None
-    description: str | None = None
-    action: str | None = None
-    priority: int = 0
-    depends_on: list[TaskKey] | None = None
-    dependency_type: DependencyType | None = None
-    done: bool = False
-    estimated_minutes: Annotated[int, Field(gt=0)] | None = None
-    metadata: dict[str, Any] | None = None
-
-
-class TasksFile(Body):
-    """A tasks file as in DESIGN.md; the project of that name is created or replaced."""
-
-    project: ProjectSpec
-    epics: list[EpicSpec] = []
-    tasks: list[TaskSpec]
 
 
 class ProjectSummary(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 
 class ExecplanError(Exception):
     """Base of every error execplan reports to its user."""
@@ -25,6 +28,28 @@ class DependencyCycleError(InvalidInputError):
     def __init__(self, cycle: list[str]) -> None:
         self.cycle = cycle
         super().__init__("dependency cycle: " + " -> ".join(cycle))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a tasks file: where in the document (`loc`), what, naming the key
+    (`message`), and where in its source it came from (`tasks.md:57`; empty for an API body)."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    kind: str = "value_error"
+    source: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}" if self.source else self.message
+
+
+class TaskFileError(InvalidInputError):
+    """A tasks file with problems: every one of them, each with its key; nothing was written."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
 
 
 class StalePlanError(ExecplanError):

@@ -1,4 +1,5 @@
-"""What the planner knows of a task: its text, epic, dependency level and duration estimate."""
+"""What the planner knows of a task: its text, epic, dependency level, duration estimate and the
+hints its planning tool declared."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class PlanningTask:
     title: str = ""
     depends_on: tuple[int, ...] = ()
     estimated_minutes: int | None = None
+    # hints a planning tool declared (tasks file `conflicts_with` / `parallel`): evidence, not rules
+    conflicts_with: tuple[str, ...] = ()  # keys of tasks said to touch the same files
+    parallel: bool | None = None  # said to be safe (True) or not (False) to run beside others
     predicted_files: tuple[PredictedFile, ...] = field(default=(), compare=False)
 
     @property
@@ -47,6 +51,8 @@ class PlanningTask:
         metadata = row.get("metadata") or {}
         minutes = metadata.get("estimated_minutes")
         title = metadata.get("title")
+        conflicts = metadata.get("conflicts_with")
+        parallel = metadata.get("parallel")
         epic_text = " ".join(p for p in (row.get("epic_name"), row.get("epic_description")) if p)
         return cls(
             id=row["id"],
@@ -60,4 +66,6 @@ class PlanningTask:
             title=title if isinstance(title, str) else "",
             depends_on=tuple(row.get("depends_on") or ()),
             estimated_minutes=minutes if isinstance(minutes, int) and not isinstance(minutes, bool) else None,
+            conflicts_with=tuple(str(k) for k in conflicts) if isinstance(conflicts, list) else (),
+            parallel=parallel if isinstance(parallel, bool) else None,
         )

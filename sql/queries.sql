@@ -56,7 +56,8 @@ RETURNING id, key;
 DELETE FROM epics WHERE project_id = %(project_id)s AND NOT (key = ANY (%(keys)s::text[]));
 
 -- name: tasks_upsert
--- Creates or updates a project's tasks by key, from a JSON array; keeps each task's id and metadata.
+-- Creates or updates a project's tasks by key, from a JSON array; keeps each task's id and metadata,
+-- except the metadata keys the tasks file's own fields set (owned_keys), which the file replaces.
 INSERT INTO tasks (project_id, epic_id, key, description, action, priority, done, metadata)
 SELECT %(project_id)s, t.epic_id, t.key, coalesce(t.description, ''), coalesce(t.action, ''),
        coalesce(t.priority, 0), coalesce(t.done, false), coalesce(t.metadata, '{}'::jsonb)
@@ -66,7 +67,7 @@ FROM jsonb_to_recordset(%(tasks)s::jsonb)
 ON CONFLICT (project_id, key) DO UPDATE
 SET epic_id = EXCLUDED.epic_id, description = EXCLUDED.description, action = EXCLUDED.action,
     priority = EXCLUDED.priority, done = EXCLUDED.done,
-    metadata = tasks.metadata || EXCLUDED.metadata
+    metadata = (tasks.metadata - %(owned_keys)s::text[]) || EXCLUDED.metadata
 RETURNING id, key;
 
 -- name: tasks_delete_missing

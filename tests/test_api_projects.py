@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tests.test_api_support import api_client, create_project, tasks_doc
 
@@ -106,3 +107,53 @@ async def test_sessions_are_created_and_updated(db_url: str, repo: Path) -> None
             assert (await client.put(url, json=body)).status_code == 422, body
         valid = {"type": "coding", "status": "running"}
         assert (await client.put(f"/api/projects/{project_id}/sessions/-1", json=valid)).status_code == 422
+
+
+async def test_put_lists_every_problem_of_the_file_with_its_key(db_url: str, repo: Path) -> None:
+    tasks: list[dict[str, Any]] = [
+        {"key": "T1"},
+        {"key": "T2", "depends_on": ["T9"]},
+        {"key": "T3", "estimated_minutes": 0, "conflicts_with": ["T8"]},
+        {"key": "T4", "depends_on": ["T5"]},
+        {"key": "T5", "depends_on": ["T4"], "size": 1},
+    ]
+    async with api_client(db_url) as (client, _):
+        response = await client.put("/api/projects", json=tasks_doc(repo, tasks=tasks))
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert [(d["loc"], d["msg"], d["type"]) for d in detail] == [
+            (
+                ["body", "tasks", 1, "depends_on", 0],
+                "task 'T2'.depends_on: unknown task 'T9'",
+                "unknown_task",
+            ),
+            (
+                ["body", "tasks", 2, "estimated_minutes"],
+                "task 'T3'.estimated_minutes: must be positive, not 0",
+                "greater_than",
+            ),
+            (
+                ["body", "tasks", 2, "conflicts_with", 0],
+                "task 'T3'.conflicts_with: unknown task 'T8'",
+                "unknown_task",
+            ),
+            (["body", "tasks", 4, "size"], "task 'T5': unknown key 'size'", "extra_forbidden"),
+            (["body", "tasks"], "dependency cycle: T4 -> T5 -> T4", "dependency_cycle"),
+        ]
+        # with the file wrong, a repo_path that is wrong too is one more problem of the list
+        relative = tasks_doc(repo, tasks=tasks)
+        relative["project"]["repo_path"] = "shop"
+        listed = (await client.put("/api/projects", json=relative)).json()["detail"]
+        assert listed[0]["msg"] == "project.repo_path: 'shop' must be an absolute path" and len(listed) == 6
+        assert (await client.get("/api/projects")).json() == []  # nothing was written
+
+        # the hints are kept like any other field
+        hinted: list[dict[str, Any]] = [
+            {"key": "T1", "parallel": True},
+            {"key": "T2", "title": "Two", "conflicts_with": ["T1"]},
+        ]
+        project_id = (await client.put("/api/projects", json=tasks_doc(repo, tasks=hinted))).json()["id"]
+        stored = {
+            t["key"]: t["metadata"] for t in (await client.get(f"/api/projects/{project_id}/tasks")).json()
+        }
+        assert stored == {"T1": {"parallel": True}, "T2": {"title": "Two", "conflicts_with": ["T1"]}}
