@@ -125,7 +125,7 @@ class PredictedFileDoc(BaseModel):
 class ConflictDoc(BaseModel):
     task_ids: list[int]
     predicted_files: list[str]
-    conflict_type: Literal["same_file", "same_directory", "potential"]
+    conflict_type: Literal["same_file", "same_directory", "potential", "declared"]
     strength: float
     merge_friendly: bool = False
 

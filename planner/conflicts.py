@@ -14,13 +14,18 @@ Merge-friendly files (changelogs, lock files: `analyzer.merge_friendly`) count o
 tasks meet nowhere else: a same_file conflict whose files are all merge-friendly is marked
 `merge_friendly` and, unless `split_merge_friendly`, does not split; one that also meets in
 other files takes its strength from those.
+
+Hints of the task list are evidence too: two tasks one of which names the other in
+`conflicts_with` have a `declared` conflict, which always splits (the list's author said so);
+two tasks both declared `parallel` (ccpm `parallel: true`, spec-kit `[P]`) meet with
+`parallel_factor` of the predicted strength.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import CONFLICT_TYPES, FileConflict, PredictedFile
 from .tasks import PlanningTask
@@ -38,6 +43,10 @@ class ConflictConfig:
     """Two files in one directory are this much as likely to collide as one shared file."""
     max_related_files: int = 8
     """Per task, the most confident files whose imports and co-changes are looked at."""
+    parallel_factor: float = 0.5
+    """Two tasks the task list declares parallel-safe meet this much as likely as predicted."""
+    declared_strength: float = 1.0
+    """The strength of a conflict the task list declares."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,11 @@ def conflicts_between(
         if best is not None:
             pair = tuple(sorted((best[1], best[2])))
             found.append(FileConflict((a.id, b.id), pair, "potential", noisy_or(chances)))
+    if a.parallel and b.parallel:
+        found = [replace(c, strength=c.strength * config.parallel_factor) for c in found]
+    if a.key in b.conflicts_with or b.key in a.conflicts_with:
+        files = tuple(shared) if shared else ()
+        found.append(FileConflict((a.id, b.id), files, "declared", config.declared_strength))
     return found
 
 
@@ -154,6 +168,8 @@ def splits(
     conflict: FileConflict, split_on: Sequence[str], min_strength: float, split_friendly: bool = False
 ) -> bool:
     """Whether a conflict keeps its two tasks from running concurrently."""
+    if conflict.conflict_type == "declared":
+        return True
     if conflict.merge_friendly and not split_friendly:
         return False
     return conflict.conflict_type in split_on and conflict.strength >= min_strength

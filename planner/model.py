@@ -11,8 +11,9 @@ from typing import Any, Literal, TypeVar, cast
 
 from .errors import InvalidInputError
 
-ConflictType = Literal["same_file", "same_directory", "potential"]
-CONFLICT_TYPES: tuple[ConflictType, ...] = ("same_file", "same_directory", "potential")
+ConflictType = Literal["same_file", "same_directory", "potential", "declared"]
+CONFLICT_TYPES: tuple[ConflictType, ...] = ("same_file", "same_directory", "potential", "declared")
+"""`declared`: the task list itself says the two conflict (ccpm `conflicts_with`)."""
 
 T = TypeVar("T")
 

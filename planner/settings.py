@@ -18,8 +18,7 @@ import platformdirs
 from analyzer.merge_friendly import DEFAULT_GLOBS
 
 from .errors import InvalidInputError
-
-CONFLICT_TYPES = ("same_file", "same_directory", "potential")
+from .model import CONFLICT_TYPES
 
 
 @dataclass(frozen=True)

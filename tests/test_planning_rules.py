@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -325,3 +326,20 @@ def test_a_conflict_only_in_a_changelog_is_reported_but_does_not_keep_tasks_apar
     # the globs are a setting: a custom one makes a file merge-friendly, an empty list none
     custom = ExecutionPlanBuilder(None, Settings(split_on=("same_file",), merge_friendly=()))
     assert frozenset((1, 2)) not in concurrent_pairs(custom.plan("p", tasks))
+
+
+def test_hints_of_the_task_list_are_evidence() -> None:
+    # ccpm `conflicts_with`: the list says T1 and T2 collide, though nothing predicts a shared file
+    a = task(1, 1, ["src/a.py"], conflicts_with=("T2",))
+    b = task(2, 2, ["src/b.py"])
+    plan = builder(split_on=("same_file",)).plan("p", [a, b])
+    (conflict,) = plan.predicted_conflicts
+    assert conflict.conflict_type == "declared" and conflict.strength == 1.0
+    assert frozenset((1, 2)) not in concurrent_pairs(plan)
+    # both declared parallel-safe (`parallel: true`, spec-kit [P]): a weak shared guess does not split
+    weak = [task(3, 3, ["src/c.py"], confidence=0.6), task(4, 4, ["src/c.py"], confidence=0.6)]
+    assert frozenset((3, 4)) not in concurrent_pairs(builder(split_on=("same_file",)).plan("p", weak))
+    hinted = [dataclasses.replace(t, parallel=True) for t in weak]
+    plan = builder(split_on=("same_file",)).plan("p", hinted)
+    assert plan.predicted_conflicts[0].strength == round(0.6 * 0.6 * 0.5, 3)
+    assert frozenset((3, 4)) in concurrent_pairs(plan)

@@ -62,7 +62,12 @@
   }
 
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many || one + "s"}`;
-  const CONFLICT_LABEL = { same_file: "same file", same_directory: "same directory", potential: "potential" };
+  const CONFLICT_LABEL = {
+    same_file: "same file",
+    same_directory: "same directory",
+    potential: "potential",
+    declared: "declared by the task list",
+  };
 
   // The lane of a worktree: its name without the batch, so one epic's worktrees line up in a row.
   function laneOf(worktree) {
@@ -475,7 +480,7 @@
     const mine = conflictsOf.get(id) || [];
     // the card's edge takes the colour of its strongest conflict
     const kinds = mine.map((index) => conflicts[index].conflict_type);
-    const worst = ["same_file", "same_directory", "potential"].find((kind) => kinds.includes(kind));
+    const worst = ["declared", "same_file", "same_directory", "potential"].find((kind) => kinds.includes(kind));
     const node = el("article", {
       class: `card${mine.length ? ` has-conflict edge-${worst || "potential"}` : ""}`,
       "data-task-id": id,
