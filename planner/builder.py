@@ -16,7 +16,7 @@ from typing import Any
 from analyzer.merge_friendly import by_name
 
 from .batches import split_level
-from .conflicts import find_conflicts, splits
+from .conflicts import Footprint, conflicts_between, find_conflicts, footprint, splits
 from .database import Database
 from .errors import NotFoundError
 from .explain import explain_plan
@@ -24,6 +24,7 @@ from .mentions import FilePredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
 from .overrides import apply_overrides
 from .predictors import default_predictor
+from .rebalance import rebalance
 from .settings import Settings, load_settings
 from .storage import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
 from .tasks import PlanningTask
@@ -43,6 +44,8 @@ class ExecutionPlanBuilder:
         self._conflicts: list[FileConflict] = []
         self._split_by_task: dict[int, list[FileConflict]] = {}
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
+        self._footprints: dict[int, Footprint] = {}
+        self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -88,7 +91,7 @@ class ExecutionPlanBuilder:
         self._conflicts = []
         self._split_by_task = {}
         self._grouped = {}
-        batches: list[ExecutionBatch] = []
+        parts: list[list[PlanningTask]] = []
         for level in sorted(levels):
             members = levels[level]
             conflicts = self.analyze_file_conflicts(members)
@@ -97,14 +100,18 @@ class ExecutionPlanBuilder:
             for conflict in splitting:
                 for task_id in conflict.task_ids:
                     self._split_by_task.setdefault(task_id, []).append(conflict)
-            for part in split_level(
-                members,
-                splitting,
-                self.settings.max_worktrees,
-                self.settings.default_task_minutes,
-                risks=[c for c in conflicts if not self._splits(c)],
-            ):
-                batches.append(self._batch(len(batches) + 1, part))
+            parts.extend(
+                split_level(
+                    members,
+                    splitting,
+                    self.settings.max_worktrees,
+                    self.settings.default_task_minutes,
+                    risks=[c for c in conflicts if not self._splits(c)],
+                )
+            )
+        parts = rebalance(parts, self._minutes_of, self._meets, self._busiest, self._risk)
+        self._conflicts.extend(self._across_levels(parts))
+        batches = [self._batch(n, part) for n, part in enumerate(parts, 1)]
         epics = {t.epic_id for t in tasks}
         assignments = self.assign_worktrees(batches, epics)
         return ExecutionPlan(
@@ -169,6 +176,77 @@ class ExecutionPlanBuilder:
         return problems
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _minutes_of(self, members: Sequence[PlanningTask]) -> int:
+        return batch_minutes(self._group(members))
+
+    def _busiest(self, members: Sequence[PlanningTask]) -> list[PlanningTask]:
+        """The tasks of the busiest worktree of a batch of `members`."""
+        worktrees = self._group(members)
+        if not worktrees:
+            return []
+        ids = set(max(worktrees, key=lambda w: w.minutes).task_ids)
+        return [t for t in members if t.id in ids]
+
+    def _pair_conflicts(self, a: PlanningTask, b: PlanningTask) -> list[FileConflict]:
+        """The conflicts (every type) between two tasks, ids ascending (computed once a pair)."""
+        first, second = sorted((a, b), key=lambda t: t.id)
+        key = (first.id, second.id)
+        if key not in self._pairs:
+            self._pairs[key] = self._compute_pair(first, second)
+        return self._pairs[key]
+
+    def _risk(self, task: PlanningTask, members: Sequence[PlanningTask]) -> float:
+        """The summed strength of the non-splitting conflicts of `task` with `members` of other lanes."""
+        return sum(
+            max((c.strength for c in self._pair_conflicts(task, other) if not self._splits(c)), default=0.0)
+            for other in members
+            if other.lane != task.lane
+        )
+
+    def _compute_pair(self, first: PlanningTask, second: PlanningTask) -> list[FileConflict]:
+        return conflicts_between(
+            first,
+            second,
+            self._footprint(first),
+            self._footprint(second),
+            getattr(self.predictor, "relation", None),
+            friendly=self.is_merge_friendly,
+        )
+
+    def _footprint(self, task: PlanningTask) -> Footprint:
+        found = self._footprints.get(task.id)
+        if found is None:
+            found = self._footprints[task.id] = footprint(task.predicted_files)
+        return found
+
+    def _meets(self, task: PlanningTask, members: Sequence[PlanningTask]) -> bool:
+        """Whether `task` must not run beside one of `members` of another lane."""
+        return any(
+            any(self._splits(c) for c in self._pair_conflicts(task, other))
+            for other in members
+            if other.lane != task.lane and other.id != task.id
+        )
+
+    def _across_levels(self, parts: Sequence[Sequence[PlanningTask]]) -> list[FileConflict]:
+        """The conflicts between tasks of different levels that ended in one batch: reported, and
+        recorded for the worktree grouping."""
+        found = []
+        for part in parts:
+            for n, a in enumerate(part):
+                for b in part[n + 1 :]:
+                    if a.level == b.level:
+                        continue
+                    kinds = self._pair_conflicts(a, b)
+                    if kinds:
+                        splitting = [c for c in kinds if self._splits(c)]
+                        conflict = splitting[0] if splitting else max(kinds, key=lambda c: c.strength)
+                        found.append(conflict)
+                        if splitting:
+                            for task_id in conflict.task_ids:
+                                self._split_by_task.setdefault(task_id, []).append(conflict)
+        self._grouped = {}
+        return found
 
     def _splitting(self, conflicts: Sequence[FileConflict]) -> list[FileConflict]:
         return [c for c in conflicts if self._splits(c)]

@@ -50,7 +50,9 @@ class ConflictConfig:
 
 
 @dataclass(frozen=True)
-class _Footprint:
+class Footprint:
+    """What a task's predictions cover: files, their directories, named directories, ranked."""
+
     files: dict[str, float]  # path -> confidence
     directories: dict[str, float]  # directory a file lies in, or a named directory -> confidence
     named: frozenset[str]  # directories the task names itself
@@ -61,7 +63,7 @@ def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
-def footprint(predicted: Sequence[PredictedFile]) -> _Footprint:
+def footprint(predicted: Sequence[PredictedFile]) -> Footprint:
     files: dict[str, float] = {}
     directories: dict[str, float] = {}
     named: set[str] = set()
@@ -75,7 +77,7 @@ def footprint(predicted: Sequence[PredictedFile]) -> _Footprint:
         if directory:
             directories[directory] = max(directories.get(directory, 0.0), entry.confidence)
     ranked = tuple(sorted(files.items(), key=lambda item: -item[1]))
-    return _Footprint(files, directories, frozenset(named), ranked)
+    return Footprint(files, directories, frozenset(named), ranked)
 
 
 def noisy_or(chances: Iterable[float]) -> float:
@@ -93,8 +95,8 @@ def _within(directory: str, other: str) -> bool:
 def conflicts_between(
     a: PlanningTask,
     b: PlanningTask,
-    fa: _Footprint,
-    fb: _Footprint,
+    fa: Footprint,
+    fb: Footprint,
     related: Relation | None = None,
     config: ConflictConfig | None = None,
     friendly: Friendly | None = None,

@@ -142,19 +142,24 @@ def explain_plan(
     dependency levels of `tasks` allow, most costly first; empty when it is as parallel.
     `friendly` tells merge-friendly files, as the conflicts were found with."""
     ctx = _Context(tasks, splits, settings, friendly)
+    placed = {t for batch, _ in batches for t in batch.task_ids if t in tasks}
     levels: dict[int, _Level] = {}
-    for batch, worktrees in batches:
-        known = [t for t in batch.task_ids if t in tasks]
-        if known:
-            level = levels.setdefault(tasks[known[0]].level, _Level(tasks[known[0]].level))
-            level.members.extend(tasks[t] for t in known)
-            level.minutes += batch_minutes(worktrees)
-            level.batches += 1
+    for task_id in sorted(placed):
+        task = tasks[task_id]
+        levels.setdefault(task.level, _Level(task.level)).members.append(task)
     for conflict in conflicts:
         a, b = conflict.task_ids
-        if a in tasks and b in tasks and tasks[a].level == tasks[b].level and splits(conflict):
+        if a in placed and b in placed and tasks[a].level == tasks[b].level and splits(conflict):
             levels[tasks[a].level].conflicts.append(conflict)
-    planned = sum(level.minutes for level in levels.values())
+    for level in levels.values():  # each level as packed on its own (before tasks move between)
+        level.minutes, level.batches = _packed(level.members, level.conflicts, ctx)
+    planned = sum(batch_minutes(worktrees) for _, worktrees in batches)
+    unsplit = sum(
+        packed_minutes(
+            [w.minutes for w in group_batch(level.members, (), len(level.members), ctx.default)], ctx.cap
+        )
+        for level in levels.values()
+    )
     count = sum(len(level.members) for level in levels.values())
     if count > 1 and all(len(level.members) == 1 for level in levels.values()):
         longest = max(ctx.minutes(t.id) for level in levels.values() for t in level.members)
@@ -170,7 +175,16 @@ def explain_plan(
         *_epic_lanes(ordered, ctx),
         *_worktree_cap(ordered, ctx),
     ]
-    kept = sorted((r for r in reasons if r.cost_minutes >= threshold), key=lambda r: -r.cost_minutes)
+    # tasks moved between levels may have won back part of it: no cause costs more than is lost
+    # against what it is measured by (conflicts: the levels unsplit; lanes and the cap: the
+    # longest task of each level)
+    shortest = sum(max(ctx.minutes(t.id) for t in level.members) for level in levels.values())
+    lost = {"shared_file": planned - unsplit, "conflicts": planned - unsplit}
+    capped = [
+        replace(r, cost_minutes=max(0, min(r.cost_minutes, lost.get(r.kind, planned - shortest))))
+        for r in reasons
+    ]
+    kept = sorted((r for r in capped if r.cost_minutes >= threshold), key=lambda r: -r.cost_minutes)
     return [r.to_dict() for r in kept]
 
 
@@ -199,18 +213,25 @@ def _repacked(level: _Level, removed: frozenset[str], ctx: _Context) -> int:
     kept = [c for c in level.conflicts if not _lifted(c, removed, ctx)]
     if len(kept) == len(level.conflicts):
         return level.minutes
-    parts = split_level(level.members, kept, ctx.cap, ctx.default, search=REPACK)
+    return min(level.minutes, _packed(level.members, kept, ctx)[0])
+
+
+def _packed(
+    members: Sequence[PlanningTask], conflicts: Sequence[FileConflict], ctx: _Context
+) -> tuple[int, int]:
+    """(minutes, batches) of one level's tasks packed with these splitting conflicts."""
+    parts = split_level(members, conflicts, ctx.cap, ctx.default, search=REPACK)
     part_of = {t.id: n for n, part in enumerate(parts) for t in part}
     within: list[list[FileConflict]] = [[] for _ in parts]
-    for conflict in kept:
+    for conflict in conflicts:
         a, b = conflict.task_ids
-        if part_of[a] == part_of[b]:
+        if a in part_of and b in part_of and part_of[a] == part_of[b]:
             within[part_of[a]].append(conflict)
     total = sum(
         batch_minutes(group_batch(part, inside, ctx.cap, ctx.default))
         for part, inside in zip(parts, within, strict=True)
     )
-    return min(level.minutes, total)
+    return total, len(parts)
 
 
 def _shared_files(levels: Sequence[_Level], ctx: _Context, task_count: int, threshold: float) -> list[Reason]:

@@ -5,6 +5,7 @@ and plans with nothing to explain."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from planner.builder import ExecutionPlanBuilder
@@ -22,7 +23,13 @@ def task(
 
 
 def plan(tasks: list[PlanningTask], max_worktrees: int = 4) -> ExecutionPlan:
-    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees)).plan("p", tasks)
+    """The plan of `tasks`, each task of level k depending on every task of level k - 1 (as the
+    levels of a real task list would have it)."""
+    below = {t.level: [] for t in tasks}  # type: dict[int, list[int]]
+    for t in tasks:
+        below[t.level].append(t.id)
+    real = [replace(t, depends_on=tuple(below.get(t.level - 1, ()))) for t in tasks]
+    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees)).plan("p", real)
 
 
 def why(tasks: list[PlanningTask], max_worktrees: int = 4) -> list[dict[str, Any]]:

@@ -72,7 +72,8 @@ def test_move_respects_dependencies() -> None:
 
 
 def test_emptied_batch_disappears_and_ids_stay() -> None:
-    tasks = [task(1, 1, ["a.py"], level=0), task(2, 1, ["b.py"], level=1), task(3, 2, ["c.py"], level=2)]
+    tasks = [task(1, 1, ["a.py"], level=0), task(2, 1, ["b.py"], level=1),
+             task(3, 2, ["c.py"], level=2, depends_on=(2,))]  # fmt: skip
     plan = plan_of(tasks)
     outcome = apply_overrides(plan, Overrides(moves={2: 1}), {t.id: t for t in tasks}, 30)
     assert [b.batch_id for b in outcome.plan.batches] == [1, 3]

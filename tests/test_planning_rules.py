@@ -239,17 +239,25 @@ files = st.sampled_from(["a/1.py", "a/2.py", "b/1.py", "b/2.py", "c/1.py", "root
 @st.composite
 def task_sets(draw: st.DrawFn) -> list[PlanningTask]:
     count = draw(st.integers(1, 18))
-    tasks = []
+    tasks: list[PlanningTask] = []
     for n in range(1, count + 1):
+        level = draw(st.integers(0, 2))
+        below = [t.id for t in tasks if t.level == level - 1]
+        if level and not below:
+            level = 0
+        # a task of level k depends on one of level k - 1 (and maybe on more below it)
+        depends = {draw(st.sampled_from(below))} if level else set()
+        depends |= set(draw(st.lists(st.sampled_from([t.id for t in tasks if t.level < level] or [0]))))
         tasks.append(
             task(
                 n,
                 draw(st.one_of(st.none(), st.integers(1, 6))),
                 draw(st.lists(files, max_size=3, unique=True)),
-                level=draw(st.integers(0, 2)),
+                level=level,
                 minutes=draw(st.one_of(st.none(), st.integers(1, 90))),
                 confidence=draw(st.sampled_from([0.2, 0.5, 0.9])),
                 priority=draw(st.integers(0, 3)),
+                depends_on=tuple(sorted(depends - {0})),
             )
         )
     return tasks
@@ -273,10 +281,9 @@ def test_plan_invariants(
     placed = [t for batch in plan.batches for t in batch.task_ids]
     assert sorted(placed) == sorted(by_id)  # every task exactly once
     batch_of = {t: n for n, batch in enumerate(plan.batches) for t in batch.task_ids}
-    for t in tasks:  # a lower level never runs after a higher one
-        for u in tasks:
-            if t.level < u.level:
-                assert batch_of[t.id] < batch_of[u.id]
+    for t in tasks:  # a task runs after every task it depends on, never beside it
+        for dep in t.depends_on:
+            assert batch_of[dep] < batch_of[t.id]
     concurrent = concurrent_pairs(plan)
     for conflict in plan.predicted_conflicts:
         if splits(conflict, split_on, min_strength):
