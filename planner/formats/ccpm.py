@@ -43,7 +43,7 @@ DONE = {"closed", "completed", "done"}
 
 
 class _Verbatim(yaml.SafeLoader):
-    """YAML with numbers kept as written: task numbers such as `008` are names, not octal."""
+    """YAML with numbers and dates kept as written: task numbers such as `008` are names, not octal."""
 
 
 def _as_written(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -51,6 +51,7 @@ def _as_written(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _Verbatim.add_constructor("tag:yaml.org,2002:int", _as_written)
+_Verbatim.add_constructor("tag:yaml.org,2002:timestamp", _as_written)  # dates stay text, as in the file
 
 
 def front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], str] | None:
