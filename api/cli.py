@@ -1,4 +1,4 @@
-"""The `execplan` command: db migrate | db url | db shell | import | build | show | demo | serve."""
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | demo | serve."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from rich.console import Console
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
 from planner.embedded import database_url, embedded_bin_dir
-from planner.errors import ExecplanError, NotFoundError
-from planner.importer import import_task_file, load_task_file
+from planner.errors import ExecplanError, NotFoundError, TaskFileError
+from planner.formats import FORMATS, load_tasks
+from planner.formats.schema import json_schema
+from planner.importer import import_task_file
 from planner.migrate import migrate
 from planner.settings import load_settings
 from planner.storage import get_execution_plan
@@ -41,9 +43,26 @@ async def cmd_migrate(db: Database, args: argparse.Namespace, out: Console) -> N
 
 
 async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> None:
-    spec = load_task_file(Path(args.file))
+    loaded = load_tasks(
+        Path(args.file),
+        getattr(args, "format", None),
+        project=getattr(args, "project", None),
+        repo=Path(args.repo) if getattr(args, "repo", None) else None,
+        tag=getattr(args, "tag", None),
+    )
+    spec = loaded.spec
     project_id = await import_task_file(db, spec)
-    out.print(f"imported {spec.name} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks")
+    done = sum(t.done for t in spec.tasks)
+    out.print(
+        f"imported {spec.name} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
+        f" ({done} done), read as {loaded.format}",
+        highlight=False,
+    )
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return 0
 
 
 async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
@@ -142,6 +161,23 @@ async def _migrated() -> None:
     await db.close()
 
 
+IMPORT_HELP = """Import a task list as a project: validated whole first (every problem is listed,
+one per line, and nothing is written), then written in one transaction. Re-importing a project
+updates its epics and tasks by key and removes those no longer in the list.
+
+Formats (--format), detected when not named:
+  native      execplan's tasks file, JSON or YAML (.yaml/.yml; `execplan schema` prints its schema)
+  taskmaster  claude-task-master's tasks.json (a .json file with task ids and no project)
+  speckit     spec-kit's tasks.md (a .md file)
+  ccpm        a ccpm epics folder (any folder: a repository root, .claude/epics, or one epic)
+  beads       beads' issues.jsonl (a .jsonl file)
+
+The project's name is --project, else the file's own (native project.name, spec-kit's
+"# Tasks: <feature>"), else the repository's folder name (spec-kit: the feature's folder; ccpm
+given one epic: the epic's name; a task-master tag other than master: <name>-<tag>). Its
+repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="execplan", description="Conflict-aware execution plans for parallel agents."
@@ -156,9 +192,19 @@ def parser() -> argparse.ArgumentParser:
     shell = db.add_parser("shell", help="psql on the database; extra arguments go to psql")
     shell.add_argument("psql_args", nargs=argparse.REMAINDER)
     shell.set_defaults(sync=cmd_shell)
-    imp = sub.add_parser("import", help="import a tasks file (JSON or YAML)")
-    imp.add_argument("file")
+    imp = sub.add_parser(
+        "import",
+        help="import a task list: execplan's tasks file, task-master, spec-kit, ccpm or beads",
+        description=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("file", metavar="PATH", help="a tasks file, or a ccpm epics folder")
+    imp.add_argument("--format", choices=FORMATS, help="the format of PATH (default: detected, see above)")
+    imp.add_argument("--project", metavar="NAME", help="the project's name (default: see above)")
+    imp.add_argument("--repo", metavar="PATH", help="the project's git repository (default: see above)")
+    imp.add_argument("--tag", help="task-master: the tag to import (default: master, or the only one)")
     imp.set_defaults(run=cmd_import)
+    sub.add_parser("schema", help="print the JSON Schema of the tasks file").set_defaults(sync=cmd_schema)
     build = sub.add_parser("build", help="build and store a project's plan")
     build.add_argument("project", help="project name or id")
     build.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
@@ -207,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(args, "sync"):
             return int(args.sync(args))
         asyncio.run(_run(args.run, args))
+    except TaskFileError as error:  # every problem, one line each
+        for problem in error.problems:
+            print(f"execplan: error: {problem}", file=sys.stderr)
+        return 1
     except ExecplanError as error:
         print(f"execplan: error: {error}", file=sys.stderr)
         return 1

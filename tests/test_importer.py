@@ -196,6 +196,13 @@ def test_relative_repo_path_is_resolved_from_the_file(tmp_path: Path, repo: Path
     assert load_task_file(path).repo_path == str(repo.resolve())
 
 
+def test_metadata_must_be_json(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.yaml"
+    path.write_text("project: {name: shop}\ntasks:\n  - {key: T1, metadata: {when: 2026-01-01}}\n")
+    with pytest.raises(TaskFileError, match=r"task 'T1'\.metadata\.when: "):
+        load_task_file(path)
+
+
 def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"nope\.json: cannot read"):
         load_task_file(tmp_path / "nope.json")

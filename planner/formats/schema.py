@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 INT_MAX = 2**31 - 1  # the database's integer columns
@@ -60,7 +60,7 @@ class EpicSpec(_Strict):
     name: str
     description: str | None = None
     priority: Priority = 0
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, JsonValue] | None = None
 
 
 class TaskSpec(_Strict):
@@ -82,7 +82,7 @@ class TaskSpec(_Strict):
     parallel: bool | None = Field(
         default=None, description="whether the task is said to be safe to run beside others (a hint)"
     )
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, JsonValue] | None = None
 
 
 class TasksFile(_Strict):
