@@ -1,21 +1,30 @@
-"""Reading commits from git with GitPython: per commit, the files it changed and its message words.
+"""Reading commits from git: per commit, the files it changed and its message words.
 
 `read_history(repo, since, until)` returns the non-merge commits in `since..until`, oldest first,
 with renames detected (`R` changes carry the old path) so that a renamed file's history can carry
 on under its new name. When `since` is not an ancestor of `until` (history was rewritten) the whole
 history is read and the delta says `full`, meaning: replace what was stored, do not add to it.
+
+A repository with missing or corrupt objects gives what of its history can be read, each loss
+warned about once. The commits are listed (`git rev-list`; when a commit cannot be read the list
+ends there), then their changes read by one `git diff-tree --stdin`. A commit whose changes git
+cannot read is tried again alone, then without rename detection (renames are found by reading
+blobs; the changes themselves need only trees), and skipped when that fails too.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
+from analyzer.git_cli import resolve_revision, run_git
 from analyzer.tracked import is_safe_path
 from analyzer.vocabulary import text_words
+
+log = logging.getLogger(__name__)
 
 TRAILER = re.compile(r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|cc)\s*:.*$", re.I | re.M)
 URL = re.compile(r"https?://\S+|\S+@\S+")
@@ -61,36 +70,100 @@ def message_words(message: str) -> tuple[str, ...]:
     return tuple(seen)[:MESSAGE_WORD_LIMIT]
 
 
+DIFF = ("diff-tree", "--stdin", "-r", "--root", "--always", "--name-status", "-z")
+FORMAT = "--format=%x1e%H%x1f%ct%x1f%B%x1f"
+"""Each commit as `\\x1e sha \\x1f time \\x1f message \\x1f \\0`, then its changes."""
+RECORD_START = re.compile(rb"\0(?=\x1e[0-9a-f]{40}(?:[0-9a-f]{24})?\x1f)")
+"""Where a record begins: a message holds no NUL, a path no `\\x1e`."""
+
+
 def read_history(repo: str | Path, since: str | None = None, until: str = "HEAD") -> HistoryDelta:
     """Non-merge commits after `since` (None: from the beginning) up to `until`, oldest first."""
-    with git.Repo(str(repo)) as repository:
-        try:
-            head = repository.commit(until).hexsha
-        except (ValueError, git.BadName):
-            return HistoryDelta(since=since, until="", full=since is None, commits=())
-        full = since is None
-        if since is not None and not is_ancestor(repository, since, head):
-            full = True
-        revision = head if full else f"{since}..{head}"
-        out = repository.git.log(
-            revision, "--no-merges", "--name-status", "-M", "-z", "--format=%x1e%H%x1f%ct%x1f%B%x1f"
-        )
-    commits = [parse_commit(chunk) for chunk in out.split("\x1e") if chunk.strip()]
+    head = head_commit(repo, until)
+    if head is None:
+        return HistoryDelta(since=since, until="", full=since is None, commits=())
+    full = since is None or not is_ancestor(repo, since, head)
+    commits = read_commits(repo, list_commits(repo, head if full else f"{since}..{head}"))
     commits.reverse()
     return HistoryDelta(since=None if full else since, until=head, full=full, commits=tuple(commits))
 
 
-def is_ancestor(repository: git.Repo, ancestor: str, head: str) -> bool:
-    try:
-        repository.git.merge_base("--is-ancestor", ancestor, head)
-    except git.GitCommandError:
-        return False
-    return True
+def head_commit(repo: str | Path, until: str) -> str | None:
+    """The commit `until` names; None when it names nothing, or (with a warning) no readable commit."""
+    name = resolve_revision(repo, until)
+    if name is None:
+        return None
+    commit = resolve_revision(repo, f"{name}^{{commit}}")
+    if commit is None:
+        log.warning("cannot read the history of %s: %s (%s) is not a commit git can read", repo, until, name)
+    return commit
+
+
+def is_ancestor(repo: str | Path, ancestor: str, head: str) -> bool:
+    return run_git(repo, "merge-base", "--is-ancestor", ancestor, head).ok
+
+
+def list_commits(repo: str | Path, revision: str) -> list[str]:
+    """The non-merge commits of `revision`, newest first; those listed before one git cannot read."""
+    listing = run_git(repo, "rev-list", "--no-merges", revision)
+    shas = listing.out.decode("ascii", "replace").split()
+    if not listing.ok:
+        log.warning(
+            "cannot read the whole history of %s (%s); reading the %d newest commits",
+            repo, listing.error, len(shas),
+        )  # fmt: skip
+    return shas
+
+
+def read_commits(repo: str | Path, shas: list[str]) -> list[CommitChange]:
+    """The changes of each commit of `shas`, in that order, less those git cannot read."""
+    commits: list[CommitChange] = []
+    todo = shas
+    while todo:
+        printed, ok, _ = _diff(repo, todo)
+        if ok:
+            return commits + printed
+        kept = printed[: max(len(printed) - 1, 0)]  # the last one printed may be cut short
+        commits += kept
+        commits += _read_alone(repo, todo[len(kept)])
+        todo = todo[len(kept) + 1 :]
+    return commits
+
+
+def _read_alone(repo: str | Path, sha: str) -> list[CommitChange]:
+    """One commit that stopped git: read alone, else without renames, else skipped; with a warning."""
+    alone, ok, error = _diff(repo, [sha])
+    if ok:
+        return alone
+    plain, ok, _ = _diff(repo, [sha], renames=False)
+    if ok:
+        log.warning("commit %s of %s: %s; its changes read with renames not detected", sha, repo, error)
+        return plain
+    log.warning("skipping commit %s of %s: %s", sha, repo, error)
+    return []
+
+
+def _diff(repo: str | Path, shas: list[str], renames: bool = True) -> tuple[list[CommitChange], bool, str]:
+    """The commits git printed for `shas` (in order, the first ones), whether it read them all, and
+    its error when not."""
+    stdin = "".join(f"{sha}\n" for sha in shas).encode("ascii")
+    done = run_git(repo, *DIFF, "-M" if renames else "--no-renames", FORMAT, stdin=stdin)
+    printed = [
+        parse_commit(chunk.decode("utf-8", "replace")) for chunk in RECORD_START.split(done.out) if chunk
+    ]
+    in_order = list(
+        itertools.takewhile(lambda pair: pair[0].sha == pair[1], zip(printed, shas, strict=False))
+    )
+    return [commit for commit, _ in in_order], done.ok and len(in_order) == len(shas), done.error
 
 
 def parse_commit(chunk: str) -> CommitChange:
-    """One `%H\\x1f%ct\\x1f%B\\x1f` record followed by NUL-separated `--name-status` fields."""
-    sha, timestamp, message, status_text = chunk.split("\x1f", 3)
+    """One `\\x1e%H\\x1f%ct\\x1f%B\\x1f\\0` record followed by NUL-separated `--name-status` fields.
+
+    A commit whose date git cannot read (a damaged committer line) has timestamp 0."""
+    sha, _, rest = chunk.removeprefix("\x1e").partition("\x1f")
+    timestamp, _, rest = rest.partition("\x1f")
+    message, _, status_text = rest.partition("\x1f\0")
     fields = [field.strip("\n") for field in status_text.split("\0")]
     fields = [field for field in fields if field]
     changes: list[FileChange] = []
@@ -108,5 +181,8 @@ def parse_commit(chunk: str) -> CommitChange:
             if is_safe_path(path):
                 changes.append(FileChange(path=path, status=status))
     return CommitChange(
-        sha=sha.strip(), timestamp=int(timestamp), words=message_words(message), changes=tuple(changes)
+        sha=sha.strip(),
+        timestamp=int(timestamp) if timestamp.isdigit() else 0,
+        words=message_words(message),
+        changes=tuple(changes),
     )

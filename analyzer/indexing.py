@@ -2,7 +2,9 @@
 
 A blob that is binary (a NUL byte near its start) or larger than `max_bytes` gets a record with
 `skipped` set and a logged warning, so it is cached like any other and never read again; bytes that
-are not UTF-8 are replaced. `index_files` skips blobs whose SHA is already known and shows a
+are not UTF-8 are replaced. A blob the repository cannot give whole (missing or corrupt) gets an
+`unreadable` record and a warning too, but that record is not `lasting`: it is not cached, and the
+next scan tries the blob again. `index_files` skips blobs whose SHA is already known and shows a
 progress bar on long scans.
 """
 
@@ -15,10 +17,10 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from analyzer.blobs import Unreadable, read_blobs
 from analyzer.languages import PARSED_LANGUAGES, language_of
-from analyzer.records import FileRecord, ImportRef, Symbol, TrackedFile
+from analyzer.records import UNREADABLE, FileRecord, ImportRef, Symbol, TrackedFile
 from analyzer.tags import extract_tags
-from analyzer.tracked import read_blobs
 from analyzer.vocabulary import word_counts
 
 log = logging.getLogger(__name__)
@@ -73,17 +75,16 @@ def oversized_record(path: str, blob_sha: str, size: int, max_bytes: int) -> Fil
     return FileRecord(blob_sha=blob_sha, language=language_of(path), skipped="too_large")
 
 
-def index_file(
-    repo: str | Path, tracked_file: TrackedFile, max_bytes: int = MAX_FILE_BYTES
-) -> FileRecord | None:
-    """The record of one tracked file, or None when its blob cannot be read from the repository."""
-    if tracked_file.size > max_bytes:
-        return oversized_record(tracked_file.path, tracked_file.blob_sha, tracked_file.size, max_bytes)
-    for _, content in read_blobs(repo, [tracked_file.blob_sha]):
-        if content is None:
-            return None
-        return index_blob(tracked_file.path, tracked_file.blob_sha, content, max_bytes)
-    return None
+def unreadable_record(path: str, blob_sha: str, why: Unreadable) -> FileRecord:
+    """The record of a blob the repository cannot give whole, with a warning."""
+    log.warning("skipping %s: its blob %s is %s", path, blob_sha, why.reason)
+    return FileRecord(blob_sha=blob_sha, language=language_of(path), skipped=UNREADABLE)
+
+
+def index_file(repo: str | Path, tracked_file: TrackedFile, max_bytes: int = MAX_FILE_BYTES) -> FileRecord:
+    """The record of one tracked file."""
+    records = index_files(repo, [tracked_file], max_bytes=max_bytes, progress=False)
+    return records[tracked_file.blob_sha]
 
 
 def index_files(
@@ -95,8 +96,7 @@ def index_files(
 ) -> dict[str, FileRecord]:
     """Records of the files whose blob SHA is not in `known_blobs`, keyed by blob SHA.
 
-    Each blob is read and parsed once even when several paths hold it. Unreadable blobs are left
-    out (and warned about), so a later scan tries them again.
+    Each blob is read and parsed once even when several paths hold it.
     """
     todo: dict[str, TrackedFile] = {}
     for tracked in files:
@@ -109,15 +109,17 @@ def index_files(
     }
     readable = [tracked for tracked in todo.values() if tracked.size <= max_bytes]
     for tracked, content in _contents(repo, readable, progress):
-        if content is not None:
+        if isinstance(content, Unreadable):
+            records[tracked.blob_sha] = unreadable_record(tracked.path, tracked.blob_sha, content)
+        else:
             records[tracked.blob_sha] = index_blob(tracked.path, tracked.blob_sha, content, max_bytes)
     return records
 
 
 def _contents(
     repo: str | Path, readable: list[TrackedFile], progress: bool
-) -> Iterator[tuple[TrackedFile, bytes | None]]:
-    """Each file with its blob's bytes (None when unreadable), under a progress bar on long scans."""
+) -> Iterator[tuple[TrackedFile, bytes | Unreadable]]:
+    """Each file with its blob's bytes (or why there are none), under a progress bar on long scans."""
     by_sha = {tracked.blob_sha: tracked for tracked in readable}
     blobs = read_blobs(repo, list(by_sha))
     if not progress or len(readable) <= PROGRESS_THRESHOLD:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 INDEX_VERSION = 1
 """Version of the parse output; records stored under another version must be re-parsed."""
+UNREADABLE = "unreadable"
+"""`FileRecord.skipped` for a blob the repository could not give whole (missing or corrupt)."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,9 @@ class ImportRef:
 class FileRecord:
     """What the analyzer knows about one blob's content, parsed as `language`.
 
-    `skipped` is empty for an indexed blob, else why it was not read (`binary`, `too_large`);
-    `words` are `(word, count)` pairs of the blob's most frequent words, sorted by word.
-    `decode_errors` says the text held bytes that were not UTF-8 and were replaced.
+    `skipped` is empty for an indexed blob, else why it was not read (`binary`, `too_large`,
+    `unreadable`); `words` are `(word, count)` pairs of the blob's most frequent words, sorted by
+    word. `decode_errors` says the text held bytes that were not UTF-8 and were replaced.
     """
 
     blob_sha: str
@@ -63,3 +65,9 @@ class FileRecord:
     skipped: str = ""
     decode_errors: bool = False
     version: int = INDEX_VERSION
+
+    @property
+    def lasting(self) -> bool:
+        """False for an `unreadable` record: it says what one repository lacked, not what the blob
+        holds, so it is never cached and the blob is read again next time."""
+        return self.skipped != UNREADABLE

@@ -1,7 +1,8 @@
 """The snapshot the ranking reads (`RepoIndex`), and one call that builds it, incrementally.
 
 `build_repo_index` is the whole pipeline over plain data: list tracked files, parse only blobs not
-in `known_records`, resolve imports, and add only commits after `history.head`. The planner does the
+in `known_records` (an `unreadable` one is tried again), resolve imports, and add only commits
+after `history.head`. The planner does the
 same steps itself with its stored records; this function is what benchmarks and tests use.
 """
 
@@ -47,7 +48,11 @@ def build_repo_index(
     """Index `repo` at HEAD, re-using `known_records` (by blob SHA) and adding to `history`."""
     settings = settings or HistorySettings()
     files = tuple(list_tracked_files(repo))
-    known = {sha: record for sha, record in (known_records or {}).items() if record.version == INDEX_VERSION}
+    known = {
+        sha: record
+        for sha, record in (known_records or {}).items()
+        if record.version == INDEX_VERSION and record.lasting
+    }
     fresh = index_files(repo, files, known_blobs=known.keys(), progress=progress)
     records = {**known, **fresh}
     current = {tracked.blob_sha for tracked in files}

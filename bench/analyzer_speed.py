@@ -27,9 +27,9 @@ from analyzer import (
     records_by_path,
     resolve_imports,
 )
+from analyzer.blobs import read_blobs
 from analyzer.indexing import MAX_FILE_BYTES
 from analyzer.languages import PARSED_LANGUAGES, parser
-from analyzer.tracked import read_blobs
 
 
 def bare_parse(repo: Path) -> tuple[float, int]:
@@ -42,7 +42,7 @@ def bare_parse(repo: Path) -> tuple[float, int]:
     ]
     language = {f.blob_sha: language_of(f.path) for f in files}
     for sha, content in read_blobs(repo, list(language)):
-        if content is not None and b"\0" not in content[:8000]:
+        if isinstance(content, bytes) and b"\0" not in content[:8000]:
             parser(language[sha]).parse(content)
     return time.perf_counter() - started, len(language)
 

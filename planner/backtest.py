@@ -8,12 +8,18 @@ shared/bench/taskbench.py computes them: file recall and precision, leak (the sh
 conflicting pairs run concurrently) and speedup (tasks / makespan, counting tasks), next to the
 dependency-only plan, which predicts nothing and runs each dependency level as one batch with a
 worktree per epic (taskbench's `dependency_only`).
+
+A repository with missing or corrupt objects is replayed all the same: a change whose files git
+cannot tell is left out with a warning, history ends (with a warning) at a commit git cannot read,
+and the copy before a window borrows the repository's objects instead of copying them, so no
+object outside what the analyzer reads is ever needed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import random
 import re
 import subprocess
@@ -21,6 +27,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from analyzer.git_cli import run_git
 
 from .builder import ExecutionPlanBuilder
 from .errors import InvalidInputError
@@ -36,6 +44,7 @@ _SKIP = re.compile(
     re.I,
 )
 MAX_FILES = 20
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,13 @@ def _message(repo: Path, commit: str, parents: list[str]) -> str | None:
 
 def history_changes(repo: Path, limit: int = 1500, rev: str = "HEAD") -> list[Change]:
     """Usable changes of the last `limit` first-parent commits up to `rev`, oldest first."""
-    rows = _git(repo, "log", "--first-parent", f"-{limit}", "--format=%H %P", rev).splitlines()
+    listing = run_git(repo, "log", "--first-parent", f"-{limit}", "--format=%H %P", rev)
+    rows = listing.out.decode("ascii", "replace").splitlines()
+    if not listing.ok and not rows:
+        raise InvalidInputError(f"git log in {repo} failed: {listing.error}")
+    if not listing.ok:
+        log.warning("cannot read the whole history of %s (%s); replaying the %d newest commits",
+                    repo, listing.error, len(rows))  # fmt: skip
     changes = []
     for row in reversed(rows):
         commit, *parents = row.split()
@@ -88,8 +103,11 @@ def history_changes(repo: Path, limit: int = 1500, rev: str = "HEAD") -> list[Ch
         message = _message(repo, commit, parents)
         if not message or len(message) < 12:
             continue
-        out = _git(repo, "diff", "--name-only", "--no-renames", parents[0], commit)
-        files = tuple(sorted({line for line in out.splitlines() if line}))
+        diff = run_git(repo, "diff", "--name-only", "-z", "--no-renames", parents[0], commit)
+        if not diff.ok:
+            log.warning("skipping commit %s of %s: %s", commit, repo, diff.error)
+            continue
+        files = tuple(sorted({p for p in diff.out.decode("utf-8", "replace").split("\0") if p}))
         if 1 <= len(files) <= MAX_FILES:
             changes.append(Change(commit, parents[0], message, files))
     return changes
@@ -180,11 +198,20 @@ async def plan_window(
 
 
 def checkout_before(repo: Path, base: str, dest: Path) -> None:
-    """A repository at `dest` whose history ends at `base`: no later commit is reachable."""
+    """A repository at `dest` whose history ends at `base`: no later commit is reachable.
+
+    It borrows `repo`'s objects (git alternates) and has an index but no work tree, as nothing
+    reads one: copying the objects (`git fetch`) or the files (`git checkout`) would fail on the
+    first missing or corrupt one."""
+    objects = Path(_git(repo, "rev-parse", "--git-path", "objects").strip())
     dest.mkdir(parents=True)
     _git(dest, "init", "-q")
-    _git(dest, "fetch", "-q", str(repo.resolve()), base)
-    _git(dest, "checkout", "-q", "--detach", "FETCH_HEAD")
+    alternates = Path(_git(dest, "rev-parse", "--git-path", "objects/info/alternates").strip())
+    (dest / alternates).write_text(f"{(repo / objects).resolve()}\n")
+    _git(dest, "update-ref", "--no-deref", "HEAD", base)
+    index = run_git(dest, "read-tree", "HEAD")
+    if not index.ok:
+        log.warning("the copy of %s at %s has no index: %s", repo, base, index.error)
 
 
 async def backtest(

@@ -4,7 +4,9 @@
 analyzer's INDEX_VERSION), re-resolves the import graph, reads only commits after the stored
 head and, when there are any, stores the accumulated history statistics anew. A warm refresh of
 an unchanged repository parses nothing and reads no commit. Refreshes of one repository are
-serialised by an advisory lock; blob records are shared by every repository holding the blob.
+serialised by an advisory lock; blob records are shared by every repository holding the blob, so
+only `lasting` ones are stored: a blob this repository cannot give whole (missing or corrupt) is
+skipped in this index, with the analyzer's warning, and read again by the next refresh.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RefreshReport:
-    """What a refresh did: how many blobs it parsed and commits it read."""
+    """What a refresh did: how many blobs it parsed, could not read, and commits it read."""
 
     files: int
     parsed: int
+    unreadable: int
     commits: int
     history_rebuilt: bool
 
@@ -188,8 +191,9 @@ async def refresh_index(
             r["blob_sha"] for r in await conn.fetch_all("blobs_known", {"shas": current, "version": version})
         }
         fresh = await asyncio.to_thread(analyzer.index_files, path, files, known, progress=progress)
-        await _store_records(conn, fresh.values())
-        records = await _load_records(conn, current)
+        await _store_records(conn, (r for r in fresh.values() if r.lasting))
+        unreadable = {sha: r for sha, r in fresh.items() if not r.lasting}
+        records = {**await _load_records(conn, current), **unreadable}
         graph = analyzer.resolve_imports(analyzer.records_by_path(files, records), [f.path for f in files])
         rid = {"repository_id": repository["id"]}
         await conn.execute("repository_files_delete", rid)
@@ -221,10 +225,12 @@ async def refresh_index(
         imports={p: frozenset(t) for p, t in graph.items()},
         history=stats,
     )
-    report = RefreshReport(len(files), len(fresh), len(delta.commits), rebuilt)
+    report = RefreshReport(
+        len(files), len(fresh) - len(unreadable), len(unreadable), len(delta.commits), rebuilt
+    )
     history = "rebuilt" if report.history_rebuilt else "unchanged"
     log.info(
-        "index of %s: %s files, %s blobs parsed, %s new commits (history %s)",
-        path, report.files, report.parsed, report.commits, history,
+        "index of %s: %s files, %s blobs parsed, %s unreadable, %s new commits (history %s)",
+        path, report.files, report.parsed, report.unreadable, report.commits, history,
     )  # fmt: skip
     return index, report

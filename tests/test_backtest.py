@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from planner.errors import InvalidInputError
 from planner.mentions import MentionPredictor
 from planner.model import PredictedFile
 from planner.settings import Settings
-from tests.conftest import commit_files, make_repo
+from tests.conftest import commit_files, git, make_repo
+from tests.damaged_repos import delete_object, object_sha
 
 
 def history_repo(root: Path) -> Path:
@@ -68,3 +70,19 @@ async def test_backtest_runs_windows_against_dependency_only(tmp_path: Path) -> 
         assert predicted.leak == 0.0
         # here the conflicting tasks fit in separate batches at no cost: as fast, without the leaks
         assert predicted.speedup <= baseline.speedup
+
+
+async def test_backtest_replays_a_repository_with_missing_objects(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = history_repo(tmp_path / "r")
+    commits = git(repo, "rev-list", "--reverse", "HEAD").split()
+    delete_object(repo, object_sha(repo, f"{commits[1]}:app/models.py"))  # in every window's copy
+    delete_object(repo, object_sha(repo, f"{commits[3]}:docs"))  # changes 2 and 5 cannot be read
+    with caplog.at_level(logging.WARNING):
+        changes = history_changes(repo)
+        results = await backtest(repo, MentionPredictor(), Settings(), size=5, count=2, seed=3)
+    assert [c.commit for c in changes] == [c for c in commits[1:13] if c not in (commits[3], commits[6])]
+    skipped = [m for m in caplog.messages if m.startswith("skipping commit")]
+    assert [m.split()[2] for m in skipped] == [commits[3], commits[6]] * 2  # once per history read
+    assert len(results) == 2 and all(predicted.recall == 1.0 for predicted, _ in results)

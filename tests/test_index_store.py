@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 import analyzer
 from planner.analyzer_predictor import AnalyzerPredictor
@@ -12,6 +15,7 @@ from planner.importer import import_task_file, parse_task_file
 from planner.index_store import refresh_index
 from planner.settings import Settings
 from tests.conftest import commit_files, git, make_repo
+from tests.damaged_repos import damaged_shop
 
 FILES = {
     "shop/__init__.py": "",
@@ -118,3 +122,38 @@ async def test_analyzer_predictor_in_a_build(db: Database, tmp_path: Path) -> No
     kinds = {(c.task_ids, c.conflict_type) for c in plan.predicted_conflicts}
     ids = {t.key: t.id for t in plan.tasks}
     assert any(pair == tuple(sorted((ids["T1"], ids["T3"]))) for pair, _ in kinds)
+
+
+async def test_damaged_repository_builds_again_and_again_and_keeps_no_unreadable_blob(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = damaged_shop(tmp_path / "shop")
+    with caplog.at_level(logging.WARNING):
+        first, report = await refresh_index(db, shop.repo)
+    assert all(r.exc_info is None for r in caplog.records)
+    for path in shop.unreadable:
+        assert len([m for m in caplog.messages if m.startswith(f"skipping {path}: ")]) == 1
+    assert (report.files, report.unreadable, report.commits) == (10, 4, 3)
+    assert report.parsed == len({f.blob_sha for f in first.files}) - 4
+    same_index(first, analyzer.build_repo_index(shop.repo, progress=False))
+    lost = [f.blob_sha for f in first.files if f.path in shop.unreadable]
+    assert {first.records[sha].skipped for sha in lost} == {"unreadable"}
+    stored = await db.fetch_all("blobs_known", {"shas": lost, "version": analyzer.INDEX_VERSION})
+    assert stored == []  # another repository may hold these blobs whole
+
+    again, report = await refresh_index(db, shop.repo)
+    assert (report.parsed, report.unreadable, report.commits, report.history_rebuilt) == (0, 4, 0, False)
+    same_index(again, first)
+
+    doc = {
+        "project": {"name": "shop", "repo_path": str(shop.repo)},
+        "epics": [{"key": "U", "name": "Users"}, {"key": "W", "name": "Web"}],
+        "tasks": [
+            {"key": "T1", "epic": "U", "description": "Let users log out in shop/users.py"},
+            {"key": "T2", "epic": "W", "description": "Let web/cart.js hold quantities"},
+        ],
+    }
+    project_id = await import_task_file(db, parse_task_file(doc, shop.repo))
+    plan = await ExecutionPlanBuilder(db, Settings(), AnalyzerPredictor(db)).build_plan(project_id)
+    predicted = {t.key: [p.path for p in t.predicted_files] for t in plan.tasks}
+    assert predicted["T1"][0] == "shop/users.py" and predicted["T2"][0] == "web/cart.js"

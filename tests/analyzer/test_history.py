@@ -1,4 +1,4 @@
-"""History: commits read with GitPython, renames followed, statistics accumulated incrementally."""
+"""History: commits read with git, renames followed, statistics accumulated incrementally."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from analyzer import (
     is_safe_path,
     list_tracked_files,
 )
-from analyzer.tracked import read_blobs
+from analyzer.blobs import read_blobs
 from tests.conftest import git, make_repo
 
 
@@ -106,13 +106,19 @@ def test_undecodable_bytes_are_replaced_and_the_file_still_parsed(
     assert "latin.py" in caplog.text and "UTF-8" in caplog.text
 
 
-def test_unreadable_blob_gives_none_and_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unreadable_blob_gives_a_record_not_to_keep_and_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
     missing = TrackedFile(path="gone.py", blob_sha="0" * 40, size=10, mode="100644")
     with caplog.at_level(logging.WARNING, logger="analyzer"):
-        assert index_file(repo, missing) is None
-        assert index_files(repo, [missing], progress=False) == {}
-    assert "cannot read blob" in caplog.text
+        record = index_file(repo, missing)
+        assert index_files(repo, [missing], progress=False) == {missing.blob_sha: record}
+    assert record.skipped == "unreadable" and not record.lasting and record.language == "python"
+    assert (
+        caplog.messages
+        == [f"skipping gone.py: its blob {'0' * 40} is missing, or too corrupt for git to read"] * 2
+    )
 
 
 def test_known_blobs_are_skipped_and_shared_blobs_parsed_once(tmp_path: Path) -> None:
@@ -155,4 +161,4 @@ def test_blob_reading_can_stop_early_without_hanging(tmp_path: Path) -> None:
     blobs = read_blobs(repo, [f.blob_sha for f in list_tracked_files(repo)])
     first_sha, content = next(blobs)
     blobs.close()
-    assert content is not None and first_sha
+    assert isinstance(content, bytes) and first_sha
