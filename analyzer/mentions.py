@@ -12,11 +12,13 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from analyzer.spec import Role, creates, focus_text, looks_like_spec, role_at, spec_lines
+from analyzer.spec import Role, creates, focus_text, looks_like_spec, role_at, spec_lines, tree_paths
 from analyzer.tracked import is_safe_path
 from analyzer.vocabulary import split_identifier, stem, text_words
 
-PATH_TOKEN = re.compile(r"(?<![\w/.@:-])(?:\.{0,2}/)?[\w@+-]+(?:[./][\w@+-]+)*/?")
+PATH_TOKEN = re.compile(r"(?<![\w/.@:-])(?:\.{0,2}/)?\.?[\w@+-]+(?:[./][\w@+-]+)*/?")
+DOTFILE = re.compile(r"^\.[A-Za-z][\w.-]*$")
+"""`.env.example`, `.eslintrc`: a file name when written as code."""
 QUOTED = re.compile(r"`([^`\n]{1,120})`|(?<!\w)'([^'\s]{1,80})'(?!\w)|\"([^\"\s]{1,80})\"")
 IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*)(\(\))?")
 CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]|^[A-Z][a-z0-9]+[A-Z]")
@@ -56,6 +58,9 @@ class Mentions:
     """Per path, the words of the line that gave it its role (trimmed), for evidence."""
     spec: bool = False
     """Whether the text reads as a spec (`analyzer.spec.looks_like_spec`)."""
+    rooted: tuple[str, ...] = ()
+    """Paths written from the repository's top with a leading `/` (as code), the `/` dropped: a
+    path only when their first folder is at the top (else they may lie outside)."""
 
     def role(self, path: str) -> Role:
         """The role the text gives `path` (`mention` for one it does not name as a path)."""
@@ -79,6 +84,7 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
     paths: dict[str, None] = {}
     roles: dict[str, Role] = {}
     quotes: dict[str, str] = {}
+    rooted: dict[str, None] = {}
     dotted: dict[str, None] = {}
     identifiers: dict[str, None] = {}
     plain: dict[str, None] = {}
@@ -92,20 +98,30 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
         as_code = text[match.start() - 1 : match.start()] in ("`", "'", '"')
         if BRAND.match(token) and not as_code:
             continue  # "Node.js", "Vue.js": a technology named in prose, not a file
-        if "/" in token.strip("/") or (FILE_EXTENSION.search(token) and is_file_name(token)):
+        named = FILE_EXTENSION.search(token) and is_file_name(token)
+        if "/" in token.strip("/") or named or (as_code and DOTFILE.match(token)):
             cleaned = token.removeprefix("./").rstrip("/")
+            if as_code and cleaned.startswith("/") and not cleaned.startswith("//"):
+                cleaned = cleaned.lstrip("/")  # `/apps/web/page.tsx`: kept only if `apps/` is at the top
+                rooted.setdefault(cleaned, None)
             number = min(len(lines) - 1, bisect.bisect_right(starts, match.start()) - 1)
             line, column = lines[number], match.start() - starts[number]
             if line.in_code and "/" not in cleaned:
                 continue  # a bare name in a code block (a tree of files): where it lies is unknown
             if is_safe_path(cleaned):
-                paths.setdefault(cleaned, None)
+                if cleaned not in rooted:
+                    paths.setdefault(cleaned, None)
                 role = role_at(line, column)
                 if cleaned not in roles or ROLE_RANK[role] > ROLE_RANK[roles[cleaned]]:
                     roles[cleaned] = role
                     quotes[cleaned] = quote(line.text)
                 if role != "read" and creates(line, column):
                     created.setdefault(cleaned, None)
+    for path, _ in tree_paths(text):
+        if is_safe_path(path) and path not in roles:
+            paths.setdefault(path, None)
+            roles[path] = "mention"
+            quotes[path] = f"in a tree of files: {path}"
     focus = focus_text(text, title)
     quoted_spans = [next(g for g in match.groups() if g) for match in QUOTED.finditer(focus)]
     quoted_set = set(quoted_spans)
@@ -136,6 +152,7 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
         spelling=spelling,
         quotes=quotes,
         spec=looks_like_spec(text),
+        rooted=tuple(p for p in rooted if p not in paths),
     )
 
 

@@ -27,6 +27,8 @@ class RankConfig:
 
     threshold: float = 0.15
     max_files: int = 8
+    spec_max_files: int = 40
+    """A spec may name many files it changes (only named files pass in a spec: see `ranking`)."""
 
     bias: float = -6.14
     weight_path: float = 3.14

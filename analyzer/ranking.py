@@ -96,7 +96,7 @@ def predict(index: RepoIndex, text: str, config: RankConfig | None = None) -> li
         if confidence >= config.threshold:
             ranked.append(PredictedFile(path, round(confidence, 4), evidence_of(features[path], config)))
     ranked.sort(key=lambda p: (-p.confidence, p.path))
-    return ranked[: config.max_files]
+    return ranked[: config.spec_max_files if spec else config.max_files]
 
 
 def confidence_of(logit: float, row: dict[str, tuple[float, str]], config: RankConfig, spec: bool) -> float:

@@ -26,7 +26,7 @@ from analyzer.file_lookup import (
     similar_commits,
 )
 from analyzer.history_stats import change_rate
-from analyzer.mentions import Mentions, is_file_name
+from analyzer.mentions import DOTFILE, Mentions, is_file_name
 from analyzer.rank_config import RankConfig
 from analyzer.repo_index import RepoIndex
 from analyzer.vocabulary import CHANGE_VERBS, STOP_WORDS
@@ -156,7 +156,8 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
     counts by its role (changed, mentioned, only read); a partial path resolves to one file."""
     limit = config.ambiguity_limit
     anchors = anchor_directories(lookup, mentions)
-    for path in mentions.paths:
+    rooted = [p for p in mentions.rooted if p in lookup.paths or p.split("/")[0] in lookup.directories]
+    for path in (*mentions.paths, *rooted):
         lower = path.lower()
         value, evidence = role_value(mentions, path, config)
         if path in lookup.paths:
@@ -171,7 +172,7 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
             shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
         elif (
             path not in lookup.directories
-            and is_file_name(path)
+            and (is_file_name(path) or bool(DOTFILE.match(path)))
             and ("/" in path or path in mentions.created or mentions.role(path) == "change")
         ):
             target = new_file_path(lookup, path, mentions, anchors)

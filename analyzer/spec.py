@@ -15,7 +15,8 @@ Within a line, the nearest verb before the path wins; a line without one takes t
 label or heading above it. The text that describes what the task does — its title, the lines
 outside code blocks that are not about what it reads — is its `focus`: word-based signals are
 read from it, so a long spec's context sections do not flood the prediction. `looks_like_spec`
-tells a spec (long, with headings or a checklist) from a commit-message-like text.
+tells a spec (long, with headings or a checklist) from a commit-message-like text;
+`tree_paths` reads the directory trees specs draw in code blocks (their files are mentioned).
 """
 
 from __future__ import annotations
@@ -152,6 +153,50 @@ def looks_like_spec(text: str, min_words: int = 150, min_marks: int = 2) -> bool
     headings = sum(1 for line in lines if HEADING.match(line.text))
     boxes = sum(1 for line in lines if CHECKBOX.match(line.text))
     return headings >= min_marks or boxes >= min_marks
+
+
+TREE_LINE = re.compile(r"^(?P<lead>[\s│|]*(?:[├└]──|[|`]--|\+--)?\s*)(?P<name>[^\s#←]+)")
+PLACEHOLDER = re.compile(r"[{}<>()*\[\]$]|\.\.\.")
+"""`{campaign-name}/`, `<id>.json`, `...`: a name that stands for others, not a file."""
+GLYPH = re.compile(r"[├└]──|[|`]--|\+--")
+
+
+def tree_paths(text: str) -> list[tuple[str, int]]:
+    """The files of the directory trees drawn in code blocks (`├── models.py` under `rulebooks/`),
+    as full paths with the number of the line that names each; a block counts only when it draws
+    with tree glyphs."""
+    lines = spec_lines(text)
+    found: list[tuple[str, int]] = []
+    block: list[tuple[int, str]] = []
+    for number, line in enumerate([*lines, SpecLine("```", "mention", True)]):
+        if line.in_code and not FENCE.match(line.text):
+            block.append((number, line.text))
+            continue
+        if block and any(GLYPH.search(t) for _, t in block):
+            found.extend(_walk(block))
+        block = []
+    return found
+
+
+def _walk(block: list[tuple[int, str]]) -> list[tuple[str, int]]:
+    """The files of one drawn tree: each name under the folders above it that are less indented."""
+    stack: list[tuple[int, str]] = []  # (indent, folder)
+    found = []
+    for number, raw in block:
+        match = TREE_LINE.match(raw)
+        if match is None or not match.group("name").strip("/"):
+            continue
+        indent = len(match.group("lead"))
+        name = match.group("name")
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        folders = [folder for _, folder in stack]
+        path = "/".join([*folders, name.strip("/")])
+        if name.endswith("/"):
+            stack.append((indent, name.strip("/")))
+        elif "." in name.lstrip(".") and stack and not PLACEHOLDER.search(path):
+            found.append((path, number))
+    return found
 
 
 def focus_text(text: str, title: str = "") -> str:

@@ -27,11 +27,11 @@ class Settings:
 
     max_worktrees: int = 4
     default_task_minutes: int = 30
-    # conflict types that keep two tasks from running concurrently (bench/README.md: the
-    # combination that scores best on the taskbench development set)
+    # conflict types that keep two tasks from running concurrently (bench/README.md: chosen on
+    # the taskbench and realbench development sets)
     split_on: tuple[str, ...] = ("same_file",)
     # ... when the conflict is at least this likely (a chance in [0, 1]; see planner.conflicts)
-    min_conflict_strength: float = 0.2
+    min_conflict_strength: float = 0.15
     # files that many changes touch and that merge without thought (globs; .gitattributes and
     # the history add more: analyzer.merge_friendly); conflicts only in them do not split ...
     merge_friendly: tuple[str, ...] = DEFAULT_GLOBS

@@ -344,9 +344,9 @@ def test_hints_of_the_task_list_are_evidence() -> None:
     assert conflict.conflict_type == "declared" and conflict.strength == 1.0
     assert frozenset((1, 2)) not in concurrent_pairs(plan)
     # both declared parallel-safe (`parallel: true`, spec-kit [P]): a weak shared guess does not split
-    weak = [task(3, 3, ["src/c.py"], confidence=0.6), task(4, 4, ["src/c.py"], confidence=0.6)]
+    weak = [task(3, 3, ["src/c.py"], confidence=0.5), task(4, 4, ["src/c.py"], confidence=0.5)]
     assert frozenset((3, 4)) not in concurrent_pairs(builder(split_on=("same_file",)).plan("p", weak))
     hinted = [dataclasses.replace(t, parallel=True) for t in weak]
     plan = builder(split_on=("same_file",)).plan("p", hinted)
-    assert plan.predicted_conflicts[0].strength == round(0.6 * 0.6 * 0.5, 3)
+    assert plan.predicted_conflicts[0].strength == round(0.5 * 0.5 * 0.5, 3)
     assert frozenset((3, 4)) in concurrent_pairs(plan)

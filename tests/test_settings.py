@@ -29,7 +29,7 @@ def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_defaults_split_on_likely_shared_files(settings_file: Path) -> None:
     settings = load_settings()
     assert settings == Settings()
-    assert settings.split_on == ("same_file",) and settings.min_conflict_strength == 0.2
+    assert settings.split_on == ("same_file",) and settings.min_conflict_strength == 0.15
 
 
 def test_min_conflict_strength_from_file_then_environment(

@@ -90,3 +90,25 @@ def test_words_of_read_sections_and_code_blocks_stay_out_of_the_focus() -> None:
     mentions = extract_mentions(text)
     assert "refund" in mentions.words
     assert "invoic" not in mentions.words and "ledger" not in mentions.words
+
+
+def test_files_of_a_tree_drawn_in_a_code_block_are_mentioned_with_their_folders() -> None:
+    text = (
+        "## Structure\n```\nbackend/src/\n├── controllers/education/\n│   ├── ContentController.ts\n"
+        "│   └── SearchController.ts   # search\n└── app.ts\ndata/{name}/\n└── state.json\n```\n"
+    )
+    mentions = extract_mentions(text)
+    assert {
+        "backend/src/controllers/education/ContentController.ts",
+        "backend/src/controllers/education/SearchController.ts",
+        "backend/src/app.ts",
+    } <= set(mentions.paths)
+    assert mentions.role("backend/src/app.ts") == "mention"
+    assert not any("state.json" in p for p in mentions.paths)  # under a placeholder folder: no file
+
+
+def test_dotfiles_and_paths_written_from_the_top() -> None:
+    mentions = extract_mentions("- `.env.example`\n- `.github/workflows/test.yml`\n- `/apps/web/page.tsx`")
+    assert {".env.example", ".github/workflows/test.yml"} <= set(mentions.paths)
+    assert mentions.rooted == ("apps/web/page.tsx",)  # a path only if `apps/` is at the repository's top
+    assert extract_mentions("Write /etc/cron.d/job.py").paths == ()

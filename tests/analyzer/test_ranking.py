@@ -153,3 +153,12 @@ def test_a_partial_path_of_new_folders_lands_under_the_folder_it_starts_from(sho
     assert "src/shop/refunds/rules.py" in predicted and "shop/refunds/rules.py" not in predicted
     # a new folder inside an existing top-level one stays where it is written
     assert "src/payments/api.py" in paths(predict(shop_index, "Create src/payments/api.py"))
+
+
+def test_a_spec_may_name_more_files_than_a_commit_message(shop_index: RepoIndex) -> None:
+    files = [f"src/shop/part{n}.py" for n in range(12)]
+    spec = "# Task: split\n## Files to create\n" + "".join(f"- `{f}`\n" for f in files)
+    assert set(files) <= set(paths(predict(shop_index, spec)))
+    # written from the top with a leading `/`: resolved because `src/` is there
+    rooted = predict(shop_index, "# Task\n## Files to modify\n- `/src/shop/models.py`\n- `/etc/passwd.py`\n")
+    assert paths(rooted) == ["src/shop/models.py"]
