@@ -12,7 +12,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from analyzer.spec import Role, creates, focus_text, looks_like_spec, role_at, spec_lines, tree_paths
+from analyzer.spec import HEADING, Role, creates, focus_text, looks_like_spec, role_at, spec_lines, tree_paths
 from analyzer.tracked import is_safe_path
 from analyzer.vocabulary import split_identifier, stem, text_words
 
@@ -58,6 +58,9 @@ class Mentions:
     """Per path, the words of the line that gave it its role (trimmed), for evidence."""
     spec: bool = False
     """Whether the text reads as a spec (`analyzer.spec.looks_like_spec`)."""
+    near: dict[str, str] = field(default_factory=dict)
+    """Per bare file name, the folder the text named last before it (`prefetch/ — a new package
+    (observer.py, cache.py)`): where a new file of that name lies when the folder is new."""
     rooted: tuple[str, ...] = ()
     """Paths written from the repository's top with a leading `/` (as code), the `/` dropped: a
     path only when their first folder is at the top (else they may lie outside)."""
@@ -90,6 +93,8 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
     plain: dict[str, None] = {}
     created: dict[str, None] = {}
     lines = spec_lines(text)
+    near: dict[str, str] = {}
+    folder: str | None = None
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line.text) + 1)
@@ -108,7 +113,13 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
             line, column = lines[number], match.start() - starts[number]
             if line.in_code and "/" not in cleaned:
                 continue  # a bare name in a code block (a tree of files): where it lies is unknown
+            if HEADING.match(line.text) and not line.in_code and "/" in cleaned:
+                folder = None  # a folder named under another heading says nothing of this one
             if is_safe_path(cleaned):
+                if token.endswith("/") and not line.in_code:
+                    folder = cleaned
+                elif "/" not in cleaned and folder is not None:
+                    near.setdefault(cleaned, folder)
                 if cleaned not in rooted:
                     paths.setdefault(cleaned, None)
                 role = role_at(line, column)
@@ -153,6 +164,7 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
         quotes=quotes,
         spec=looks_like_spec(text),
         rooted=tuple(p for p in rooted if p not in paths),
+        near=near,
     )
 
 

@@ -64,12 +64,13 @@ def score(row: dict[str, tuple[float, str]], config: RankConfig, names: tuple[st
 
 
 def scored_features(
-    index: RepoIndex, text: str, config: RankConfig
+    index: RepoIndex, text: str, config: RankConfig, planned: frozenset[str] = frozenset()
 ) -> tuple[Features, dict[str, float], bool]:
-    """Every candidate file's features, its final logit, and whether the text reads as a spec."""
+    """Every candidate file's features, its final logit, and whether the text reads as a spec.
+    `planned`: files other tasks of the same plan will create (a name may mean one of them)."""
     lookup = lookup_for(index)
     mentions = extract_mentions(text)
-    features = direct_features(index, lookup, mentions, config)
+    features = direct_features(index, lookup, mentions, config, planned)
     context = context_features(lookup, mentions)
     first = {path: config.bias + score(row, config, DIRECT_FEATURES) for path, row in features.items()}
     spec = mentions.spec
@@ -86,10 +87,13 @@ def scored_features(
     return features, logits, spec
 
 
-def predict(index: RepoIndex, text: str, config: RankConfig | None = None) -> list[PredictedFile]:
-    """The files `text` will likely touch, most confident first, at or above the threshold."""
+def predict(
+    index: RepoIndex, text: str, config: RankConfig | None = None, planned: frozenset[str] = frozenset()
+) -> list[PredictedFile]:
+    """The files `text` will likely touch, most confident first, at or above the threshold
+    (`planned`: see `scored_features`)."""
     config = config or RankConfig()
-    features, logits, spec = scored_features(index, text, config)
+    features, logits, spec = scored_features(index, text, config, planned)
     ranked = []
     for path, logit in logits.items():
         confidence = confidence_of(logit, features[path], config, spec)

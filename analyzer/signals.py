@@ -87,10 +87,16 @@ def context_features(lookup: FileLookup, mentions: Mentions) -> dict[str, tuple[
     }
 
 
-def direct_features(index: RepoIndex, lookup: FileLookup, mentions: Mentions, config: RankConfig) -> Features:
+def direct_features(
+    index: RepoIndex,
+    lookup: FileLookup,
+    mentions: Mentions,
+    config: RankConfig,
+    planned: frozenset[str] = frozenset(),
+) -> Features:
     """Every file the text points at directly, with its direct features (base rate and context included)."""
     features: Features = defaultdict(dict)
-    mention_features(lookup, mentions, config, features)
+    mention_features(lookup, mentions, config, features, planned)
     symbol_features(lookup, mentions, config, features)
     history_features(index, lookup, list(mentions.message_words), config, features, mentions.spelled)
     lexical_features(lookup, list(mentions.words), config, features)
@@ -151,16 +157,32 @@ def role_value(mentions: Mentions, path: str, config: RankConfig) -> tuple[float
     return value, f'{ROLE_EVIDENCE[role]}: "{said}"' if said else ROLE_EVIDENCE[role]
 
 
-def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig, features: Features) -> None:
+def mention_features(
+    lookup: FileLookup,
+    mentions: Mentions,
+    config: RankConfig,
+    features: Features,
+    planned: frozenset[str] = frozenset(),
+) -> None:
     """Paths, file names, modules and file stems named in the text; new files to create. A path
-    counts by its role (changed, mentioned, only read); a partial path resolves to one file."""
+    counts by its role (changed, mentioned, only read); a partial path resolves to one file —
+    an existing one, else one that another task of the plan creates (`planned`), else a new one."""
     limit = config.ambiguity_limit
     anchors = anchor_directories(lookup, mentions)
     rooted = [p for p in mentions.rooted if p in lookup.paths or p.split("/")[0] in lookup.directories]
     for path in (*mentions.paths, *rooted):
         lower = path.lower()
         value, evidence = role_value(mentions, path, config)
-        if path in lookup.paths:
+        folder = mentions.near.get(path)
+        if (
+            folder
+            and folder not in lookup.directories
+            and lower not in lookup.by_basename
+            and f"{folder}/{path}" not in mentions.paths
+        ):
+            # a new file's bare name after a new folder the text names: it lies there
+            put(features, f"{folder}/{path}", "new_file", value, f"{path} in the new {folder}/, {evidence}")
+        elif path in lookup.paths:
             put(features, path, "path", value, evidence)
         elif "/" not in path and (lower in lookup.by_basename or "." + lower in lookup.by_basename):
             found = lookup.by_basename.get(lower) or lookup.by_basename["." + lower]
@@ -170,6 +192,9 @@ def mention_features(lookup: FileLookup, mentions: Mentions, config: RankConfig,
         elif lower in lookup.by_extensionless:
             found = lookup.by_extensionless[lower]
             shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
+        elif made := {p for p in planned if p.lower().endswith("/" + lower) and p != path}:
+            made = closest(made, anchors)
+            shared(features, made, "name", value, f"{path}, created by another task, {evidence}", limit)
         elif (
             path not in lookup.directories
             and (is_file_name(path) or bool(DOTFILE.match(path)))

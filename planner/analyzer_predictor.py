@@ -22,6 +22,10 @@ from .index_store import refresh_index
 from .model import PredictedFile
 from .tasks import PlanningTask
 
+PLANNED_MIN = 0.4
+"""How sure the first round must be that a task creates a file for other tasks' names to mean it
+(a file drawn in a tree of the spec, 0.42, counts)."""
+
 
 @dataclass(frozen=True)
 class RelationConfig:
@@ -86,14 +90,23 @@ class AnalyzerPredictor:
 def predict_tasks(
     index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig
 ) -> dict[int, tuple[PredictedFile, ...]]:
-    """Ranked predictions for every task (CPU work: run it off the event loop)."""
-    return {
-        task.id: tuple(
-            PredictedFile(p.path, p.confidence, p.evidence)
-            for p in analyzer.predict(index, task.text, config)
-        )
-        for task in tasks
-    }
+    """Ranked predictions for every task (CPU work: run it off the event loop), in two rounds:
+    the files that the first round says tasks will create (and do not exist yet) let a name in
+    another task's text mean one of them."""
+    first = {task.id: analyzer.predict(index, task.text, config) for task in tasks}
+    existing = {f.path for f in index.files}
+    planned = frozenset(
+        p.path
+        for found in first.values()
+        for p in found
+        if p.path not in existing and p.confidence >= PLANNED_MIN
+    )
+    result: dict[int, tuple[PredictedFile, ...]] = {}
+    for task in tasks:
+        own = {p.path for p in first[task.id]}
+        found = analyzer.predict(index, task.text, config, planned - own) if planned - own else first[task.id]
+        result[task.id] = tuple(PredictedFile(p.path, p.confidence, p.evidence) for p in found)
+    return result
 
 
 def file_relation(index: RepoIndex, a: str, b: str, config: RelationConfig) -> tuple[str, float] | None:

@@ -162,3 +162,20 @@ def test_a_spec_may_name_more_files_than_a_commit_message(shop_index: RepoIndex)
     # written from the top with a leading `/`: resolved because `src/` is there
     rooted = predict(shop_index, "# Task\n## Files to modify\n- `/src/shop/models.py`\n- `/etc/passwd.py`\n")
     assert paths(rooted) == ["src/shop/models.py"]
+
+
+def test_bare_names_after_a_new_folder_lie_in_it(shop_index: RepoIndex) -> None:
+    spec = (
+        "# Task: refunds\n## Files\n- `src/shop/refunds/` — new package (`rules.py`, `ledger.py`)\n"
+        "## Notes\n- keep `models.py` as it is\n"
+    )
+    predicted = paths(predict(shop_index, spec))
+    assert {"src/shop/refunds/rules.py", "src/shop/refunds/ledger.py"} <= set(predicted)
+    assert "src/shop/refunds/models.py" not in predicted  # an existing file's name keeps its file
+
+
+def test_a_name_may_mean_a_file_another_task_creates(shop_index: RepoIndex) -> None:
+    text = "# Task: wire it\n## Steps\n- In `refund_rules.py`, call the ledger\n- [ ] done"
+    alone = paths(predict(shop_index, text))
+    planned = paths(predict(shop_index, text, planned=frozenset({"src/shop/billing/refund_rules.py"})))
+    assert "src/shop/billing/refund_rules.py" in planned and "src/shop/billing/refund_rules.py" not in alone
