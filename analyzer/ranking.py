@@ -10,7 +10,9 @@ files it changes in so many words; there, a file counts as much as the text says
 floors of the ways it is named, times its role (`analyzer.spec`) — and a file it does not name
 (found through its words, the symbols it uses, history or neighbours) is at most
 `spec_implicit_cap` confident: the weights were fitted on commit messages, which seldom name
-files, and on specs the files found through words are mostly the ones a task reads or uses.
+files, and on specs the files found through words are mostly the ones a task reads or uses. A
+spec that names no file at all still gets its likeliest file, at the threshold (too weak to keep
+tasks apart).
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ def predict(
         confidence = confidence_of(logit, features[path], config, spec)
         if confidence >= config.threshold:
             ranked.append(PredictedFile(path, round(confidence, 4), evidence_of(features[path], config)))
+    if spec and not ranked and logits:
+        # a spec that names no file: its likeliest file all the same, as the weakest guess
+        path = max(logits, key=lambda p: (logits[p], p))
+        ranked.append(PredictedFile(path, config.threshold, evidence_of(features[path], config)))
     ranked.sort(key=lambda p: (-p.confidence, p.path))
     return ranked[: config.spec_max_files if spec else config.max_files]
 

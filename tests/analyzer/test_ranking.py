@@ -179,3 +179,14 @@ def test_a_name_may_mean_a_file_another_task_creates(shop_index: RepoIndex) -> N
     alone = paths(predict(shop_index, text))
     planned = paths(predict(shop_index, text, planned=frozenset({"src/shop/billing/refund_rules.py"})))
     assert "src/shop/billing/refund_rules.py" in planned and "src/shop/billing/refund_rules.py" not in alone
+
+
+def test_a_spec_naming_no_file_still_gets_its_likeliest_file_as_the_weakest_guess(
+    shop_index: RepoIndex,
+) -> None:
+    spec = (
+        "# Task: invoices\n## Description\nImprove the invoice layout for long names.\n- [ ] done\n- [ ] ok"
+    )
+    predicted = predict(shop_index, spec)
+    assert len(predicted) == 1 and predicted[0].confidence == RankConfig().threshold
+    assert predicted[0].path == "src/shop/billing.py"  # where the history of invoice changes points
