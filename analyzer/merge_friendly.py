@@ -16,13 +16,14 @@ three ways, each general:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import logging
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.git_cli import resolve_revision, run_git
 from analyzer.languages import PARSED_LANGUAGES, language_of
 
 log = logging.getLogger(__name__)
@@ -75,16 +76,15 @@ def attribute_globs(text: str) -> list[str]:
 
 
 def _git(repo: Path, *args: str) -> str | None:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
-    if done.returncode != 0:
-        return None
-    return done.stdout.decode("utf-8", "replace")
+    """What git printed, or None when it failed."""
+    done = run_git(repo, *args)
+    return done.out.decode("utf-8", "replace") if done.ok else None
 
 
-def append_only_files(repo: Path, rule: HistoryRule | None = None) -> set[str]:
-    """Files the recent history treats as append-only logs (see the module)."""
+def append_only_files(repo: Path, rule: HistoryRule | None = None, rev: str = "HEAD") -> set[str]:
+    """Files the recent history (up to `rev`) treats as append-only logs (see the module)."""
     rule = rule or HistoryRule()
-    out = _git(repo, "log", "--no-merges", f"-{rule.commits}", "--numstat", "--format=@%H")
+    out = _git(repo, "log", "--no-merges", f"-{rule.commits}", "--numstat", "--format=@%H", rev)
     if out is None:
         return set()
     commits = 0
@@ -122,13 +122,25 @@ def by_name(path: str, globs: Iterable[str] = DEFAULT_GLOBS) -> bool:
 def from_repository(
     repo: str | Path, paths: Sequence[str], rule: HistoryRule | None = None
 ) -> frozenset[str]:
-    """Which of the repository's `paths` its `.gitattributes` or its history make merge-friendly."""
+    """Which of the repository's `paths` its `.gitattributes` or its history make merge-friendly
+    (read once per commit the repository is at: a warm rebuild reads neither again)."""
     top = Path(repo)
-    attributes = _git(top, "show", "HEAD:.gitattributes")
-    marked = attribute_globs(attributes) if attributes else []
-    friendly = {path for path in paths if marked and matches(path, marked)}
     try:
-        friendly |= append_only_files(top, rule) & set(paths)
-    except OSError as error:  # git missing or the folder gone: names and attributes still count
-        log.warning("cannot read the history of %s for merge-friendly files: %s", top, error)
-    return frozenset(friendly)
+        head = resolve_revision(top, "HEAD")
+    except OSError as error:  # not (or no longer) a repository: names still count
+        log.warning("cannot read %s for merge-friendly files: %s", top, error)
+        return frozenset()
+    marked, logs = _repository_facts(str(top.resolve()), head, rule or HistoryRule())
+    return frozenset(p for p in paths if p in logs or (marked and matches(p, marked)))
+
+
+@functools.lru_cache(maxsize=64)
+def _repository_facts(
+    top: str, head: str | None, rule: HistoryRule
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(`.gitattributes` globs marking merge-friendly paths, append-only logs) at commit `head`."""
+    if head is None:
+        return (), frozenset()
+    attributes = _git(Path(top), "show", f"{head}:.gitattributes")
+    marked = tuple(attribute_globs(attributes)) if attributes else ()
+    return marked, frozenset(append_only_files(Path(top), rule, head))

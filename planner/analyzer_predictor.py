@@ -103,8 +103,11 @@ def predict_tasks(
     )
     result: dict[int, tuple[PredictedFile, ...]] = {}
     for task in tasks:
+        # a name can only mean a planned file whose file name the text writes: predict again then
+        text = task.text.lower()
         own = {p.path for p in first[task.id]}
-        found = analyzer.predict(index, task.text, config, planned - own) if planned - own else first[task.id]
+        others = frozenset(p for p in planned - own if p.rpartition("/")[2].lower() in text)
+        found = analyzer.predict(index, task.text, config, others) if others else first[task.id]
         result[task.id] = tuple(PredictedFile(p.path, p.confidence, p.evidence) for p in found)
     return result
 

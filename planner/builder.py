@@ -16,7 +16,7 @@ from typing import Any
 from analyzer.merge_friendly import by_name
 
 from .batches import split_level
-from .conflicts import Footprint, conflicts_between, find_conflicts, footprint, splits
+from .conflicts import Footprint, conflicts_between, find_conflicts, footprint, reported, splits
 from .database import Database
 from .errors import NotFoundError
 from .explain import explain_plan
@@ -237,12 +237,10 @@ class ExecutionPlanBuilder:
                 for b in part[n + 1 :]:
                     if a.level == b.level:
                         continue
-                    kinds = self._pair_conflicts(a, b)
-                    if kinds:
-                        splitting = [c for c in kinds if self._splits(c)]
-                        conflict = splitting[0] if splitting else max(kinds, key=lambda c: c.strength)
+                    conflict = reported(self._pair_conflicts(a, b), self._splits)
+                    if conflict is not None:
                         found.append(conflict)
-                        if splitting:
+                        if self._splits(conflict):
                             for task_id in conflict.task_ids:
                                 self._split_by_task.setdefault(task_id, []).append(conflict)
         self._grouped = {}

@@ -160,10 +160,17 @@ def find_conflicts(
     found: list[FileConflict] = []
     for a, b in itertools.combinations(sorted(tasks, key=lambda t: t.id), 2):
         kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related, config, friendly)
-        if kinds:
-            splitting = [c for c in kinds if splits(c, split_on, min_strength, split_friendly)]
-            found.append(splitting[0] if splitting else max(kinds, key=lambda c: c.strength))
+        conflict = reported(kinds, lambda c: splits(c, split_on, min_strength, split_friendly))
+        if conflict is not None:
+            found.append(conflict)
     return found
+
+
+def reported(kinds: Sequence[FileConflict], splitting: Callable[[FileConflict], bool]) -> FileConflict | None:
+    """The one conflict a pair is reported as: its first kind that splits, else its strongest."""
+    if not kinds:
+        return None
+    return next((c for c in kinds if splitting(c)), None) or max(kinds, key=lambda c: c.strength)
 
 
 def splits(

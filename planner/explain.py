@@ -154,12 +154,6 @@ def explain_plan(
     for level in levels.values():  # each level as packed on its own (before tasks move between)
         level.minutes, level.batches = _packed(level.members, level.conflicts, ctx)
     planned = sum(batch_minutes(worktrees) for _, worktrees in batches)
-    unsplit = sum(
-        packed_minutes(
-            [w.minutes for w in group_batch(level.members, (), len(level.members), ctx.default)], ctx.cap
-        )
-        for level in levels.values()
-    )
     count = sum(len(level.members) for level in levels.values())
     if count > 1 and all(len(level.members) == 1 for level in levels.values()):
         longest = max(ctx.minutes(t.id) for level in levels.values() for t in level.members)
@@ -169,6 +163,7 @@ def explain_plan(
     ordered = [levels[n] for n in sorted(levels)]
     for level in ordered:
         level.finish(ctx)
+    unsplit = sum(level.unsplit(ctx.cap) for level in ordered)
     threshold = max(1.0, MIN_SHARE * planned)
     reasons = [
         *_shared_files(ordered, ctx, count, threshold),

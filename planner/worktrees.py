@@ -45,11 +45,6 @@ class Worktree:
     task_ids: tuple[int, ...]  # in running order
     minutes: int
 
-    @property
-    def epic_ids(self) -> tuple[int, ...]:
-        """The epics among its lanes, largest first."""
-        return tuple(lane for lane in self.lanes if lane > 0)
-
     def name(self, batch_number: int) -> str:
         return worktree_name(batch_number, self.lanes[0] if self.lanes else None)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.merge_friendly import append_only_files, attribute_globs, by_name, from_repository
+from analyzer.merge_friendly import (
+    _repository_facts,
+    append_only_files,
+    attribute_globs,
+    by_name,
+    from_repository,
+)
 from tests.conftest import commit_files, make_repo
 
 
@@ -53,3 +59,17 @@ def test_from_repository_reads_attributes_and_the_append_only_history(tmp_path: 
 
 def test_a_folder_that_is_not_a_repository_has_none(tmp_path: Path) -> None:
     assert from_repository(tmp_path, ["CHANGES.md"]) == frozenset()
+
+
+def test_the_repository_is_read_once_per_commit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"NOTES": "", "app.py": "x\n"})
+    log = ""
+    for n in range(6):
+        log = f"- {n}\n" + log
+        commit_files(repo, {"NOTES": log, "app.py": f"x = {n}\n"}, f"c{n}")
+    misses = _repository_facts.cache_info().misses
+    assert from_repository(repo, ["NOTES", "app.py"]) == {"NOTES"}
+    assert from_repository(repo, ["NOTES", "app.py"]) == {"NOTES"}
+    assert _repository_facts.cache_info().misses == misses + 1  # the second call read nothing
+    commit_files(repo, {".gitattributes": "app.py merge=union\n"}, "attributes")
+    assert from_repository(repo, ["NOTES", "app.py"]) == {"NOTES", "app.py"}  # a new commit: read again
