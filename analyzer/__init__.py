@@ -1,6 +1,6 @@
 """Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
 
-from analyzer.history import CommitChange, FileChange, HistoryDelta, read_history
+from analyzer.history import CommitChange, FileChange, HistoryDelta, head_commit, read_history
 from analyzer.history_stats import (
     HistorySettings,
     HistoryStats,
@@ -47,6 +47,7 @@ __all__ = [
     "cochange_confidence",
     "cochange_rows",
     "extract_mentions",
+    "head_commit",
     "index_blob",
     "index_file",
     "index_files",

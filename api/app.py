@@ -35,6 +35,7 @@ from planner.errors import (
 )
 from planner.migrate import migrate
 from planner.settings import Settings, load_settings
+from planner.workers import BuildPool
 
 from .auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
 from .events import EventBroadcaster
@@ -66,6 +67,7 @@ class ServiceConfig:
     backoff: Backoff = DEFAULT_BACKOFF
     client_queue_size: int = 100  # events kept for a WebSocket client that does not keep up
     max_concurrent_builds: int = 3
+    build_processes: int = 1  # worker processes that run builds (0: in the service's own process)
     startup_timeout: float = 10.0  # how long start-up waits for the LISTEN connections
 
     def __post_init__(self) -> None:
@@ -159,7 +161,12 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         await db.open()
         try:
             await migrate(db)
-            builds = BuildRunner(db, planner_settings, max_concurrent=service.max_concurrent_builds)
+            pool = BuildPool(service.build_processes) if service.build_processes > 0 else None
+            if pool is not None:
+                pool.start()
+            builds = BuildRunner(
+                db, planner_settings, max_concurrent=service.max_concurrent_builds, pool=pool
+            )
             events = EventBroadcaster(
                 url,
                 queue_size=service.client_queue_size,
@@ -196,6 +203,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await builds.close()
+                if pool is not None:
+                    pool.close()
         finally:
             await db.close()
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress as RichProgress
 
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
@@ -22,6 +23,7 @@ from planner.formats import FORMATS, load_tasks
 from planner.formats.schema import json_schema
 from planner.importer import import_task_file
 from planner.migrate import migrate
+from planner.progress import Progress
 from planner.settings import load_settings
 from planner.storage import get_execution_plan
 
@@ -68,7 +70,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
 async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
     settings = load_settings(max_worktrees=args.max_worktrees)
     project = await resolve_project(db, args.project)
-    plan = await ExecutionPlanBuilder(db, settings).build_plan(str(project["id"]))
+    with RichProgress(console=out, transient=True) as bar:
+        shown = bar.add_task("index", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(shown, description=stage, completed=fraction)
+
+        builder = ExecutionPlanBuilder(db, settings, progress=Progress(report))
+        plan = await builder.build_plan(str(project["id"]))
     meta = plan.metadata
     out.print(
         f"built plan v{plan.version} of {project['name']}: {meta['task_count']} tasks, "

@@ -30,6 +30,7 @@ from planner.automation import SESSION_CHANNEL, announce, build_and_announce
 from planner.database import Database
 from planner.errors import ExecplanError
 from planner.settings import Settings
+from planner.workers import BuildPool
 
 from .schemas import PlanBuilding, PlanError, PlanEvent, PlanReady
 
@@ -135,8 +136,10 @@ class BuildRunner:
         max_concurrent: int = 3,
         retry_failed_after: float = 300.0,
         foreign_build_timeout: float = 300.0,
+        pool: BuildPool | None = None,
     ) -> None:
         self.db = db
+        self.pool = pool  # None: builds run in this process (their CPU work in threads)
         self.settings = settings
         self.retry_failed_after = retry_failed_after
         self.foreign_build_timeout = foreign_build_timeout
@@ -238,7 +241,10 @@ class BuildRunner:
 
     async def _build(self, project_id: str, build_id: str) -> None:
         try:
-            await build_and_announce(self.db, project_id, self.settings, build_id=build_id)
+            if self.pool is not None:
+                await self.pool.build(self.db.url, project_id, self.settings, build_id)
+            else:
+                await build_and_announce(self.db, project_id, self.settings, build_id=build_id)
             self._failed_at.pop(project_id, None)
         except ExecplanError:  # logged and announced by build_and_announce
             self._failed_at[project_id] = time.monotonic()

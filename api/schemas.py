@@ -242,6 +242,10 @@ class PlanSummary(BaseModel):
 class PlanBuilding(Event):
     type: Literal["execution_plan_building"]
     build_id: str | None = None
+    stage: str | None = None
+    """Where the build is (`planner.progress.STAGES`): absent in the event that starts it."""
+    fraction: float | None = None
+    """How much of that stage is done, 0 to 1."""
 
 
 class PlanReady(Event):

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -35,10 +34,9 @@ from typing import Any
 
 import httpx
 import psycopg
-from psycopg import sql as pgsql
-from psycopg.conninfo import make_conninfo
 
 from api.demo import write_demo
+from bench.scratch import scratch_database
 from planner.embedded import database_url
 
 
@@ -62,19 +60,6 @@ class Tally:
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server, dropped afterwards."""
-    name = f"execplan_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    try:
-        yield make_conninfo(server_url, dbname=name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ together — which the conflict rule reports as `potential` conflicts.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,6 +81,12 @@ class AnalyzerPredictor:
             return {t.id: () for t in tasks}
         return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config)
 
+    def neighbours(self, path: str) -> frozenset[str]:
+        """The files `path` may be related to in the last index (see `relation`)."""
+        if self.index is None:
+            return frozenset()
+        return file_neighbours(self.index, path, self.relations)
+
     def relation(self, a: str, b: str) -> tuple[str, float] | None:
         """How files `a` and `b` are related in the last index: (evidence, strength), or None."""
         if self.index is None:
@@ -110,6 +117,35 @@ def predict_tasks(
         found = analyzer.predict(index, task.text, config, others) if others else first[task.id]
         result[task.id] = tuple(PredictedFile(p.path, p.confidence, p.evidence) for p in found)
     return result
+
+
+def file_neighbours(index: RepoIndex, path: str, config: RelationConfig) -> frozenset[str]:
+    """The files `file_relation` may relate to `path`: its imports, its importers and the files it
+    changed with often enough."""
+    importers = _importers(index)
+    partners = index.history.cochange.get(path, {})
+    return frozenset(
+        (
+            *index.imports.get(path, frozenset()),
+            *importers.get(path, ()),
+            *(p for p, pair in partners.items() if pair.commits >= config.cochange_min_commits),
+        )
+    )
+
+
+_IMPORTERS: weakref.WeakKeyDictionary[RepoIndex, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
+def _importers(index: RepoIndex) -> dict[str, set[str]]:
+    """file -> the files that import it (once per index object)."""
+    found = _IMPORTERS.get(index)
+    if found is None:
+        found = {}
+        for source, targets in index.imports.items():
+            for target in targets:
+                found.setdefault(target, set()).add(source)
+        _IMPORTERS[index] = found
+    return found
 
 
 def file_relation(index: RepoIndex, a: str, b: str, config: RelationConfig) -> tuple[str, float] | None:

@@ -8,6 +8,7 @@ An orchestrator that embeds execplan awaits `on_session_completed(db, project_id
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ from .database import Database
 from .errors import ExecplanError
 from .mentions import FilePredictor
 from .model import ExecutionPlan
+from .progress import Progress
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,46 @@ async def announce(db: Database, event_type: str, project_id: str, **fields: Any
     await db.execute("notify", {"channel": EVENTS_CHANNEL, "payload": payload})
 
 
+class ProgressEvents:
+    """A build's progress as `execution_plan_building` events with its stage and fraction: called
+    from any thread of the build, sent in order, one at a time, from the event loop it was made on."""
+
+    def __init__(self, db: Database, project_id: str, build_id: str | None) -> None:
+        self.db, self.project_id, self.build_id = db, project_id, build_id
+        self.loop = asyncio.get_running_loop()
+        self.queue: list[tuple[str, float]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        self.loop.call_soon_threadsafe(self._queue, stage, round(fraction, 3))
+
+    def _queue(self, stage: str, fraction: float) -> None:
+        self.queue.append((stage, fraction))
+        if self.sender is None or self.sender.done():
+            self.sender = self.loop.create_task(self._send())
+
+    async def _send(self) -> None:
+        while self.queue:
+            stage, fraction = self.queue.pop(0)
+            try:
+                await announce(
+                    self.db,
+                    "execution_plan_building",
+                    self.project_id,
+                    build_id=self.build_id,
+                    stage=stage,
+                    fraction=fraction,
+                )
+            except ExecplanError as error:
+                log.warning("could not announce the progress of build %s: %s", self.build_id, error)
+
+    async def flush(self) -> None:
+        """Wait until every progress event so far is sent (so none arrives after the outcome)."""
+        await asyncio.sleep(0)  # those scheduled from other threads
+        while self.sender is not None and not self.sender.done():
+            await self.sender
+
+
 async def build_and_announce(
     db: Database,
     project_id: str,
@@ -51,10 +93,15 @@ async def build_and_announce(
     predictor: FilePredictor | None = None,
     build_id: str | None = None,
 ) -> ExecutionPlan:
-    """Build and store the project's plan, announcing building / ready (or error)."""
+    """Build and store the project's plan, announcing building (with its progress) and ready (or error)."""
     await announce(db, "execution_plan_building", project_id, build_id=build_id)
+    events = ProgressEvents(db, project_id, build_id)
     try:
-        plan = await ExecutionPlanBuilder(db, settings, predictor).build_plan(project_id)
+        try:
+            builder = ExecutionPlanBuilder(db, settings, predictor, Progress(events))
+            plan = await builder.build_plan(project_id)
+        finally:
+            await events.flush()
     except ExecplanError as error:
         log.warning("plan build for project %s failed: %s", project_id, error)
         await announce(db, "execution_plan_error", project_id, build_id=build_id, error=str(error))

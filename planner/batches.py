@@ -10,6 +10,7 @@ epic) either share a worktree or run in different batches, never concurrently.
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +26,12 @@ class SearchConfig:
 
     shuffles: int = 100
     """Seeded random task orders tried besides the priority and colouring orders."""
-    placement_budget: int = 200_000
-    """Most (task, batch) placements weighed per level: big levels try fewer orders."""
+    placement_budget: int = 50_000
+    """Most (task, batch) placements the shuffles of one level weigh: big levels try fewer orders
+    (the priority and colouring orders are always tried)."""
+    window: int = 16
+    """A task weighs only the last `window` batches of its level (0: all of them), so that packing
+    a level of n tasks takes work in proportion to n, not n²."""
     seed: int = 0
     """Seed of the shuffles, so that the same tasks always get the same plan."""
     background_risk: float = 0.1
@@ -35,18 +40,24 @@ class SearchConfig:
 
 
 def _colour(tasks: Sequence[PlanningTask], edges: dict[int, set[int]]) -> list[list[PlanningTask]]:
-    """DSatur colouring of the tasks on `edges`; returns the colour classes."""
+    """DSatur colouring of the tasks on `edges` (the most saturated, then the most connected, then
+    the first by priority next; a lazy heap keeps it O((n + e) log n)); returns the colour classes."""
     colour: dict[int, int] = {}
     by_id = {t.id: t for t in tasks}
     rank = {t.id: n for n, t in enumerate(sorted(tasks, key=lambda t: (t.priority, t.id)))}
-    while len(colour) < len(tasks):
-        pending = [t for t in by_id if t not in colour]
-        chosen = max(
-            pending,
-            key=lambda t: (len({colour[n] for n in edges[t] if n in colour}), len(edges[t]), -rank[t]),
-        )
-        used = {colour[n] for n in edges[chosen] if n in colour}
-        colour[chosen] = next(c for c in range(len(tasks) + 1) if c not in used)
+    seen: dict[int, set[int]] = {t: set() for t in by_id}  # colours among each task's neighbours
+    heap = [(0, -len(edges[t]), rank[t], t) for t in by_id]
+    heapq.heapify(heap)
+    while heap:
+        saturation, _, _, chosen = heapq.heappop(heap)
+        if chosen in colour or -saturation != len(seen[chosen]):
+            continue  # coloured already, or an outdated entry
+        used = seen[chosen]
+        colour[chosen] = next(c for c in range(len(used) + 1) if c not in used)
+        for other in edges[chosen]:
+            if other not in colour and colour[chosen] not in seen[other]:
+                seen[other].add(colour[chosen])
+                heapq.heappush(heap, (-len(seen[other]), -len(edges[other]), rank[other], other))
     classes: dict[int, list[PlanningTask]] = {}
     for task_id in sorted(by_id, key=lambda t: rank[t]):
         classes.setdefault(colour[task_id], []).append(by_id[task_id])
@@ -82,13 +93,15 @@ def split_level(
             weights[a][b] = weights[b][a] = max(weights[a].get(b, 0.0), conflict.strength)
 
     def pack(order: Sequence[PlanningTask]) -> Packing:
-        return place_in_order(order, edges, weights, max_worktrees, default_minutes, search.background_risk)
+        return place_in_order(
+            order, edges, weights, max_worktrees, default_minutes, search.background_risk, search.window
+        )
 
     by_priority = sorted(tasks, key=lambda t: (t.priority, t.id))
     best = one_batch(by_priority, edges, weights, max_worktrees, default_minutes, search.background_risk)
     for order in (by_priority, [t for cls in _colour(tasks, edges) for t in cls]):
         best = min(best, pack(order), key=Packing.key)
-    per_order = len(tasks) * max(1, len(best.batches))
+    per_order = len(tasks) * max(1, min(len(best.batches), search.window or len(best.batches)))
     rng = random.Random(search.seed)
     order = list(by_priority)
     for _ in range(min(search.shuffles, search.placement_budget // per_order)):

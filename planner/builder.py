@@ -8,6 +8,7 @@ run one after the other and each stores the next version.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,7 +17,18 @@ from typing import Any
 from analyzer.merge_friendly import by_name
 
 from .batches import split_level
-from .conflicts import Footprint, conflicts_between, find_conflicts, footprint, reported, splits
+from .conflicts import (
+    ConflictConfig,
+    Footprint,
+    Neighbours,
+    Relation,
+    candidate_pairs,
+    conflicts_between,
+    find_conflicts,
+    footprint,
+    reported,
+    splits,
+)
 from .database import Database
 from .errors import NotFoundError
 from .explain import explain_plan
@@ -24,6 +36,7 @@ from .mentions import FilePredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
 from .overrides import apply_overrides
 from .predictors import default_predictor
+from .progress import Progress
 from .rebalance import rebalance
 from .settings import Settings, load_settings
 from .storage import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
@@ -35,9 +48,14 @@ class ExecutionPlanBuilder:
     """Builds and stores execution plans for the projects of one database."""
 
     def __init__(
-        self, db: Database | None, settings: Settings | None = None, predictor: FilePredictor | None = None
+        self,
+        db: Database | None,
+        settings: Settings | None = None,
+        predictor: FilePredictor | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.db = db
+        self.progress = progress or Progress()
         self.settings = settings or load_settings()
         self.predictor: FilePredictor = predictor or default_predictor(db)
         self._tasks: dict[int, PlanningTask] = {}
@@ -46,6 +64,9 @@ class ExecutionPlanBuilder:
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
         self._footprints: dict[int, Footprint] = {}
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
+        self._partners: dict[int, set[int]] = {}  # task -> the tasks it can meet (candidate pairs)
+        self._relation: Relation | None = getattr(self.predictor, "relation", None)
+        self._neighbours: Neighbours | None = getattr(self.predictor, "neighbours", None)
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -55,36 +76,48 @@ class ExecutionPlanBuilder:
         if project is None:
             raise NotFoundError(f"no project with id {project_id}")
         # before the transaction: preparing may need connections of its own
-        await self.predictor.prepare(project["repo_path"])
+        with self.progress.stage("index"):
+            await self.predictor.prepare(project["repo_path"])
         async with self.db.transaction() as conn:
-            await lock_project(conn, project_id)
-            project = await conn.fetch_one("project_by_id", {"id": project_id})
-            if project is None:
-                raise NotFoundError(f"no project with id {project_id}")
-            tasks = await get_tasks_for_planning(conn, project_id)
-            predicted = await self.predictor.predict(project["repo_path"], tasks)
+            with self.progress.stage("load"):
+                await lock_project(conn, project_id)
+                project = await conn.fetch_one("project_by_id", {"id": project_id})
+                if project is None:
+                    raise NotFoundError(f"no project with id {project_id}")
+                tasks = await get_tasks_for_planning(conn, project_id)
+            with self.progress.stage("predict"):
+                predicted = await self.predictor.predict(project["repo_path"], tasks)
             tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
-            plan = self.plan(str(project["id"]), tasks)
-            overrides = await get_overrides(conn, project_id)
-            if overrides:
-                outcome = apply_overrides(
-                    plan, overrides, {t.id: t for t in tasks}, self.settings.default_task_minutes
-                )
-                plan = replace(
-                    outcome.plan,
-                    metadata={
-                        **plan.metadata,
-                        "overrides": {
-                            "stored": overrides.to_dict(),
-                            "not_applied": list(outcome.not_applied),
+            # CPU work: in a thread, so that the loop goes on (sending the progress events)
+            plan = await asyncio.to_thread(self.plan, str(project["id"]), tasks)
+            with self.progress.stage("save"):
+                overrides = await get_overrides(conn, project_id)
+                if overrides:
+                    outcome = apply_overrides(
+                        plan, overrides, {t.id: t for t in tasks}, self.settings.default_task_minutes
+                    )
+                    plan = replace(
+                        outcome.plan,
+                        metadata={
+                            **plan.metadata,
+                            "overrides": {
+                                "stored": overrides.to_dict(),
+                                "not_applied": list(outcome.not_applied),
+                            },
                         },
-                    },
-                )
-            return await save_execution_plan(conn, plan) if save else plan
+                    )
+                return await save_execution_plan(conn, plan) if save else plan
 
     def plan(self, project_id: str, tasks: Sequence[PlanningTask]) -> ExecutionPlan:
         """The plan of tasks whose levels and predicted files are known (no I/O)."""
         self._tasks = {t.id: t for t in tasks}
+        self._pairs, self._footprints = {}, {}
+        with self.progress.stage("conflicts"):
+            prints = {t.id: self._footprint(t) for t in tasks}
+            self._partners = {}
+            for a, b in candidate_pairs(tasks, prints, ConflictConfig(), self._relation, self._neighbours):
+                self._partners.setdefault(a, set()).add(b)
+                self._partners.setdefault(b, set()).add(a)
         levels: dict[int, list[PlanningTask]] = {}
         for task in tasks:
             levels.setdefault(task.level, []).append(task)
@@ -92,28 +125,33 @@ class ExecutionPlanBuilder:
         self._split_by_task = {}
         self._grouped = {}
         parts: list[list[PlanningTask]] = []
-        for level in sorted(levels):
+        for done, level in enumerate(sorted(levels)):
             members = levels[level]
-            conflicts = self.analyze_file_conflicts(members)
-            self._conflicts.extend(conflicts)
-            splitting = self._splitting(conflicts)
-            for conflict in splitting:
-                for task_id in conflict.task_ids:
-                    self._split_by_task.setdefault(task_id, []).append(conflict)
-            parts.extend(
-                split_level(
-                    members,
-                    splitting,
-                    self.settings.max_worktrees,
-                    self.settings.default_task_minutes,
-                    risks=[c for c in conflicts if not self._splits(c)],
+            with self.progress.stage("conflicts"):
+                conflicts = self._level_conflicts(members)
+            with self.progress.stage("pack"):
+                self._conflicts.extend(conflicts)
+                splitting = self._splitting(conflicts)
+                for conflict in splitting:
+                    for task_id in conflict.task_ids:
+                        self._split_by_task.setdefault(task_id, []).append(conflict)
+                parts.extend(
+                    split_level(
+                        members,
+                        splitting,
+                        self.settings.max_worktrees,
+                        self.settings.default_task_minutes,
+                        risks=[c for c in conflicts if not self._splits(c)],
+                    )
                 )
-            )
-        parts = rebalance(parts, self._minutes_of, self._meets, self._busiest, self._risk)
-        self._conflicts.extend(self._across_levels(parts))
-        batches = [self._batch(n, part) for n, part in enumerate(parts, 1)]
-        epics = {t.epic_id for t in tasks}
-        assignments = self.assign_worktrees(batches, epics)
+                self.progress.advance((done + 1) / (len(levels) + 1))
+        with self.progress.stage("pack"):
+            parts = rebalance(parts, self._minutes_of, self._meets, self._busiest, self._risk)
+            self._conflicts.extend(self._across_levels(parts))
+            batches = [self._batch(n, part) for n, part in enumerate(parts, 1)]
+            epics = {t.epic_id for t in tasks}
+            assignments = self.assign_worktrees(batches, epics)
+            metadata = self._metadata(batches)
         return ExecutionPlan(
             project_id=project_id,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -121,7 +159,7 @@ class ExecutionPlanBuilder:
             batches=tuple(batches),
             worktree_assignments=assignments,
             predicted_conflicts=tuple(self._conflicts),
-            metadata=self._metadata(batches),
+            metadata=metadata,
             tasks=tuple(
                 PlanTask(t.id, t.key, t.epic_id, t.predicted_files) for t in sorted(tasks, key=lambda t: t.id)
             ),
@@ -129,15 +167,27 @@ class ExecutionPlanBuilder:
 
     def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
         """Every pair of `tasks` predicted to conflict, once each (see `conflicts.find_conflicts`)."""
-        related = getattr(self.predictor, "relation", None)
         return find_conflicts(
             tasks,
             self.settings.split_on,
-            related,
+            self._relation,
             self.settings.min_conflict_strength,
             friendly=self.is_merge_friendly,
             split_friendly=self.settings.split_merge_friendly,
+            neighbours=self._neighbours,
         )
+
+    def _level_conflicts(self, members: Sequence[PlanningTask]) -> list[FileConflict]:
+        """`analyze_file_conflicts` of one level, from the plan's candidate pairs (cached per pair)."""
+        ids = {t.id for t in members}
+        found = []
+        for task in sorted(members, key=lambda t: t.id):
+            for other in sorted(self._partners.get(task.id, ())):
+                if other > task.id and other in ids:
+                    conflict = reported(self._pair_conflicts(task, self._tasks[other]), self._splits)
+                    if conflict is not None:
+                        found.append(conflict)
+        return found
 
     def is_merge_friendly(self, path: str) -> bool:
         """A changelog, lock file or the like: by the `merge_friendly` globs, or as the predictor
@@ -192,6 +242,8 @@ class ExecutionPlanBuilder:
         """The conflicts (every type) between two tasks, ids ascending (computed once a pair)."""
         first, second = sorted((a, b), key=lambda t: t.id)
         key = (first.id, second.id)
+        if second.id not in self._partners.get(first.id, ()):
+            return []
         if key not in self._pairs:
             self._pairs[key] = self._compute_pair(first, second)
         return self._pairs[key]
@@ -210,7 +262,7 @@ class ExecutionPlanBuilder:
             second,
             self._footprint(first),
             self._footprint(second),
-            getattr(self.predictor, "relation", None),
+            self._relation,
             friendly=self.is_merge_friendly,
         )
 

@@ -31,6 +31,8 @@ from .model import CONFLICT_TYPES, FileConflict, PredictedFile
 from .tasks import PlanningTask
 
 Relation = Callable[[str, str], "tuple[str, float] | None"]
+Neighbours = Callable[[str], Iterable[str]]
+"""The files a file may be related to (a superset of those `Relation` names for it)."""
 Friendly = Callable[[str], bool]
 """Whether a path is merge-friendly."""
 
@@ -111,13 +113,16 @@ def conflicts_between(
         found.append(
             FileConflict((a.id, b.id), tuple(shared), "same_file", strength, merge_friendly=not hard)
         )
-    meeting: dict[str, float] = {}
-    for da, ca in fa.directories.items():
-        for db, cb in fb.directories.items():
-            # a file's own directory only meets the same directory; a named directory covers its tree
-            if da == db or (_within(da, db) and (da in fa.named or db in fb.named)):
-                key = da if len(da) <= len(db) else db
-                meeting[key] = max(meeting.get(key, 0.0), ca * cb)
+    # a file's own directory only meets the same directory; a named directory covers its tree
+    common = fa.directories.keys() & fb.directories.keys()
+    meeting = {d: fa.directories[d] * fb.directories[d] for d in common}
+    for named, mine, theirs in ((fa.named, fa, fb), (fb.named, fb, fa)):
+        for dn in named:
+            cn = mine.directories[dn]
+            for do, co in theirs.directories.items():
+                if do != dn and _within(dn, do):
+                    key = dn if len(dn) <= len(do) else do
+                    meeting[key] = max(meeting.get(key, 0.0), cn * co)
     if meeting:
         strength = noisy_or(meeting.values()) * config.directory_factor
         found.append(
@@ -153,17 +158,72 @@ def find_conflicts(
     config: ConflictConfig | None = None,
     friendly: Friendly | None = None,
     split_friendly: bool = False,
+    neighbours: Neighbours | None = None,
 ) -> list[FileConflict]:
     """Every conflicting pair among `tasks` (ids ascending), once: its first splitting type, if any,
-    else its strongest type."""
+    else its strongest type. Only pairs that can meet are compared (`candidate_pairs`)."""
+    config = config or ConflictConfig()
     prints = {t.id: footprint(t.predicted_files) for t in tasks}
+    by_id = {t.id: t for t in tasks}
     found: list[FileConflict] = []
-    for a, b in itertools.combinations(sorted(tasks, key=lambda t: t.id), 2):
-        kinds = conflicts_between(a, b, prints[a.id], prints[b.id], related, config, friendly)
+    for a, b in candidate_pairs(tasks, prints, config, related, neighbours):
+        kinds = conflicts_between(by_id[a], by_id[b], prints[a], prints[b], related, config, friendly)
         conflict = reported(kinds, lambda c: splits(c, split_on, min_strength, split_friendly))
         if conflict is not None:
             found.append(conflict)
     return found
+
+
+def candidate_pairs(
+    tasks: Sequence[PlanningTask],
+    prints: dict[int, Footprint],
+    config: ConflictConfig,
+    related: Relation | None = None,
+    neighbours: Neighbours | None = None,
+) -> list[tuple[int, int]]:
+    """The pairs of `tasks` (ids ascending, sorted) that can meet: through an inverted index of
+    files, directories (a named one covers its tree), related files and declared keys, instead of
+    every pair. With a `related` but no `neighbours` to list a file's relations, every pair."""
+    ids = sorted(t.id for t in tasks)
+    if related is not None and neighbours is None:
+        return list(itertools.combinations(ids, 2))
+    exact: dict[str, set[int]] = {}  # file or directory -> tasks
+    under: dict[str, set[int]] = {}  # directory -> tasks with a directory in its tree
+    top: dict[str, set[int]] = {}  # file -> tasks with it among their most confident
+    for task_id in ids:
+        fp = prints[task_id]
+        for key in (*fp.files, *fp.directories):
+            exact.setdefault(key, set()).add(task_id)
+        for directory in fp.directories:
+            parts = directory.split("/")
+            for depth in range(1, len(parts) + 1):
+                under.setdefault("/".join(parts[:depth]), set()).add(task_id)
+        for path, _ in fp.ranked[: config.max_related_files]:
+            top.setdefault(path, set()).add(task_id)
+    pairs: set[tuple[int, int]] = set()
+
+    def meet(task_id: int, others: Iterable[int]) -> None:
+        pairs.update((min(task_id, o), max(task_id, o)) for o in others if o != task_id)
+
+    for group in exact.values():
+        if len(group) > 1:
+            ordered = sorted(group)
+            pairs.update(itertools.combinations(ordered, 2))
+    for task_id in ids:
+        fp = prints[task_id]
+        for directory in fp.named:
+            meet(task_id, under.get(directory, ()))
+            parts = directory.split("/")
+            for depth in range(1, len(parts)):
+                meet(task_id, exact.get("/".join(parts[:depth]), ()))
+        if neighbours is not None:
+            for path, _ in fp.ranked[: config.max_related_files]:
+                for other in neighbours(path):
+                    meet(task_id, top.get(other, ()))
+    keys = {t.key: t.id for t in tasks}
+    for task in tasks:
+        meet(task.id, (keys[k] for k in task.conflicts_with if k in keys))
+    return sorted(pairs)
 
 
 def reported(kinds: Sequence[FileConflict], splitting: Callable[[FileConflict], bool]) -> FileConflict | None:

@@ -29,6 +29,9 @@ class DependencyCycleError(InvalidInputError):
         self.cycle = cycle
         super().__init__("dependency cycle: " + " -> ".join(cycle))
 
+    def __reduce__(self) -> tuple[type[DependencyCycleError], tuple[list[str]]]:
+        return (type(self), (self.cycle,))  # from a build worker, whole
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -50,6 +53,9 @@ class TaskFileError(InvalidInputError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+    def __reduce__(self) -> tuple[type[TaskFileError], tuple[tuple[Problem, ...]]]:
+        return (type(self), (self.problems,))  # from a build worker, whole
 
 
 class StalePlanError(ExecplanError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -174,12 +175,37 @@ async def _store_history(conn: Connection, repository_id: int, stats: HistorySta
     )
 
 
+WARM_INDEXES = 4
+"""How many repository indexes a process keeps in memory, the last used first."""
+_warm: OrderedDict[tuple[str, str, str, int, HistorySettings], RepoIndex] = OrderedDict()
+
+
 async def refresh_index(
     db: Database, repo: str | Path, settings: HistorySettings | None = None, progress: bool = False
 ) -> tuple[RepoIndex, RefreshReport]:
-    """Bring the stored index of `repo` up to its HEAD and return it."""
+    """Bring the stored index of `repo` up to its HEAD and return it.
+
+    An index is a function of the commit HEAD names (its tracked files and history), so the
+    process keeps the last `WARM_INDEXES` it stored or read, keyed by database, repository, HEAD,
+    index version and settings: a build of an unchanged repository then reads nothing back."""
     path = await asyncio.to_thread(lambda: str(Path(repo).resolve()))
     settings = settings or HistorySettings()
+    head = await asyncio.to_thread(analyzer.head_commit, path, "HEAD")
+    key = (db.url, path, head or "", analyzer.INDEX_VERSION, settings)
+    if head is not None and (index := _warm.get(key)) is not None:
+        _warm.move_to_end(key)
+        return index, RefreshReport(len(index.files), 0, 0, 0, False)
+    index, report = await _refresh(db, path, settings, progress)
+    if head is not None and report.unreadable == 0 and index.history.head == head:
+        _warm[key] = index
+        while len(_warm) > WARM_INDEXES:
+            _warm.popitem(last=False)
+    return index, report
+
+
+async def _refresh(
+    db: Database, path: str, settings: HistorySettings, progress: bool
+) -> tuple[RepoIndex, RefreshReport]:
     files = tuple(await asyncio.to_thread(analyzer.list_tracked_files, path))
     current = sorted({f.blob_sha for f in files})
     async with db.transaction() as conn:

@@ -137,14 +137,17 @@ def place_in_order(
     max_worktrees: int,
     default_minutes: int,
     background: float = 0.0,
+    window: int = 0,
 ) -> Packing:
-    """Every task of `order`, in that order, into the batch it lengthens least (see the module)."""
+    """Every task of `order`, in that order, into the batch it lengthens least (see the module);
+    with a `window`, only the last `window` batches are weighed (a big level's work stays linear)."""
     lane_of = {t.id: t.lane for t in order}
     batches: list[_Batch] = []
     for task in order:
         minutes = task.minutes(default_minutes)
         best: tuple[int, float, int] | None = None
-        for number, batch in enumerate(batches):
+        first = max(0, len(batches) - window) if window > 0 else 0
+        for number, batch in enumerate(batches[first:], first):
             duration, risk = batch.trial(task, minutes, edges, risks, lane_of)
             option = (duration - batch.minutes, risk, number)
             if best is None or option < best:

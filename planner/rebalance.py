@@ -13,8 +13,8 @@ before all the tasks that depend on it. Two passes, repeated while either helps:
   plan gets shorter (the time the first batch saves exceeds what the second gains).
 
 A task never moves next to one of another lane it must not run beside. Batches left empty are
-dropped. The work is bounded (`max_trials` batch durations weighed), and the same tasks always
-get the same plan.
+dropped. The work is bounded (`max_work`: the tasks of the batches whose durations are weighed,
+summed), and the same tasks always get the same plan.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class _Plan:
         self.minutes = [duration(batch) for batch in self.work]
 
     def weigh(self, members: Sequence[PlanningTask]) -> int:
-        self.budget -= 1
+        self.budget -= len(members)
         return self.duration(members)
 
     def room(self, task: PlanningTask) -> range:
@@ -122,10 +122,10 @@ def rebalance(
     meets: Meets,
     busiest: Busiest,
     risk: Risk,
-    max_trials: int = 20_000,
+    max_work: int = 100_000,
 ) -> list[list[PlanningTask]]:
     """`batches` with tasks moved where the plan gets shorter (see the module); empty ones dropped."""
-    plan = _Plan(batches, duration, max_trials)
+    plan = _Plan(batches, duration, max_work)
     for _ in range(len(plan.where) + 1):
         changed = _earlier(plan, meets, risk)
         changed = _apart(plan, meets, busiest) or changed

@@ -22,6 +22,7 @@ from api.events import EventBroadcaster
 from api.schemas import PlanBuilding, PlanReady
 from planner.automation import announce
 from planner.database import Database
+from planner.progress import STAGES
 from tests.test_api_support import (
     api_client,
     create_project,
@@ -248,3 +249,24 @@ async def test_bounded_queues_drop_the_oldest_events_of_a_slow_subscriber(db_url
         kept = [await slow.next() for _ in range(4)]
         assert [e.build_id for e in kept if isinstance(e, PlanBuilding)] == ["6", "7", "8", "9"]
     assert broadcaster.subscriber_count(project_id) == 0
+
+
+async def test_a_build_runs_in_a_worker_process_and_reports_its_stages(db_url: str, repo: Path) -> None:
+    async with served_app(db_url) as served, httpx.AsyncClient(base_url=served.base_url) as client:
+        project_id = await create_project(client, repo)
+        async with connect(served.ws_url(project_id)) as ws:
+            response = await client.post(f"/api/projects/{project_id}/execution-plan/build")
+            assert response.status_code == 202
+            stages: list[str] = []
+            async with asyncio.timeout(30):
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message["type"] == "execution_plan_ready":
+                        break
+                    if message["type"] == "execution_plan_building" and message.get("stage"):
+                        assert 0.0 <= message["fraction"] <= 1.0
+                        stages.append(message["stage"])
+        assert list(dict.fromkeys(stages)) == list(STAGES)  # every stage, in order
+        await served.app.state.builds.wait_idle()
+        pool = served.app.state.builds.pool
+        assert pool is not None and pool.built == 1  # by the worker, not the service's own process
