@@ -11,6 +11,10 @@ Afterwards: no request may have failed, every saved version is in the history wi
 accepted adjustments got the same version, and each writer's last accepted adjustment is what the
 stored overrides say — no lost update. As the reference measured in the same run, the same readers
 first read the project list (a tiny document) and the plan read is reported as a ratio to it.
+With `--big-repo PATH` (a checkout of sqlalchemy, say), a last case: the same plan reads without
+builds, then while a build of `--big-tasks` (1,000) tasks from that repository's commit messages
+runs again and again (in the service's build worker); the p99 of the second is reported as a
+ratio to the first, and no request may fail.
 Run from the repository root: `python -m bench.api_load [--clients 50 --requests 5000 --time-limit 60]`.
 """
 
@@ -36,6 +40,7 @@ import httpx
 import psycopg
 
 from api.demo import write_demo
+from bench import build_scale
 from bench.scratch import scratch_database
 from planner.embedded import database_url
 
@@ -179,6 +184,52 @@ async def adjuster(
     return versions, last
 
 
+async def big_builds(client: httpx.AsyncClient, project_id: str, stop: asyncio.Event, tally: Tally) -> int:
+    """Build the big project again and again until stopped; returns how many builds finished."""
+    path = f"/api/projects/{project_id}/execution-plan"
+    finished = 0
+    while not stop.is_set():
+        before = await client.get(path)
+        version = before.json()["version"] if before.status_code == 200 else 0
+        response = await client.post(f"{path}/build")
+        if response.status_code != 202:
+            tally.errors.append(f"POST big build: {response.status_code} {response.text[:200]}")
+            return finished
+        tally.builds_started += 1
+        while not stop.is_set():
+            current = await client.get(path)
+            if current.status_code == 200 and current.json()["version"] > version:
+                finished += 1
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    return finished
+
+
+async def big_build_case(
+    client: httpx.AsyncClient, args: argparse.Namespace, plan_path: str
+) -> tuple[Tally, Tally, int]:
+    """Plan reads without builds, then the same reads while a build of `args.big_tasks` tasks
+    (real commit messages of `args.big_repo`, as bench.build_scale makes them) runs."""
+    texts = build_scale.messages(args.big_repo, "HEAD", args.big_tasks)
+    document = build_scale.task_file(args.big_repo.resolve(), texts, "real")
+    big_id = (await client.put("/api/projects", json=document)).json()["id"]
+    quiet, busy = Tally(), Tally()
+    deadline = time.monotonic() + args.time_limit
+    await readers(client, plan_path, args.clients, args.requests, deadline, quiet)
+    quiet.finished = time.perf_counter()
+    stop = asyncio.Event()
+    busy.started = time.perf_counter()
+    building = asyncio.create_task(big_builds(client, big_id, stop, busy))
+    await asyncio.sleep(1.0)  # the build is under way
+    deadline = time.monotonic() + args.time_limit
+    await readers(client, plan_path, args.clients, args.requests, deadline, busy)
+    busy.finished = time.perf_counter()
+    stop.set()
+    finished = await building
+    return quiet, busy, finished
+
+
 def check_history(db_url: str, project_id: str, accepted: list[int], tally: Tally) -> int:
     """Every saved version is in the history without gaps, accepted adjustments got distinct
     versions that are all there, and the stored plan is the latest; returns how many were saved."""
@@ -252,6 +303,7 @@ async def run(args: argparse.Namespace) -> int:
             stop.set()
             _, (versions_a, last_a), (versions_b, last_b) = await background
             final = await settled_plan(client, plan_path)
+            big = await big_build_case(client, args, plan_path) if args.big_repo else None
         saved = check_history(db_url, project_id, versions_a + versions_b, tally)
     stored = final["metadata"].get("overrides", {}).get("stored", {})
     overrides = stored.get("batch_overrides", [])
@@ -260,7 +312,21 @@ async def run(args: argparse.Namespace) -> int:
         if last is not None and sequential.get(batch, False) != last:
             tally.errors.append(f"lost update: batch {batch} is not sequential={last}: {sequential}")
     report(args, reference, tally, saved)
-    return 1 if tally.errors or reference.errors else 0
+    failed = bool(tally.errors or reference.errors)
+    if big is not None:
+        quiet, busy, finished = big
+        print(f"  with a {args.big_tasks}-task build of {args.big_repo.name} running ({finished} finished):")
+        for name, phase in (("plan reads, no build", quiet), ("plan reads, big build", busy)):
+            print(
+                f"    {name:24} {len(phase.latencies):6} ok  p50 {phase.percentile(0.5) * 1000:7.1f} ms  "
+                f"p99 {phase.percentile(0.99) * 1000:7.1f} ms  errors {len(phase.errors)}"
+            )
+        ratio = busy.percentile(0.99) / quiet.percentile(0.99)
+        print(f"    p99 with the build / without: {ratio:.2f} (goal: within 3x, no request failed)")
+        for error in (quiet.errors + busy.errors)[:10]:
+            print(f"    error: {error}")
+        failed = failed or bool(quiet.errors or busy.errors) or finished == 0
+    return 1 if failed else 0
 
 
 def report(args: argparse.Namespace, reference: Tally, tally: Tally, saved: int) -> None:
@@ -301,6 +367,10 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="server to create the scratch database on (default: DATABASE_URL)"
     )
+    parser.add_argument(
+        "--big-repo", type=Path, help="also read plans while a big build of this repository runs (sqlalchemy)"
+    )
+    parser.add_argument("--big-tasks", type=int, default=1_000, help="tasks of the big build (default 1000)")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

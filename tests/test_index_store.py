@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql as pgsql
 
 import analyzer
 from planner.analyzer_predictor import AnalyzerPredictor
@@ -14,7 +17,7 @@ from planner.database import Database
 from planner.importer import import_task_file, parse_task_file
 from planner.index_store import refresh_index
 from planner.settings import Settings
-from tests.conftest import commit_files, git, make_repo
+from tests.conftest import admin, commit_files, git, make_repo, with_dbname
 from tests.damaged_repos import damaged_shop
 
 FILES = {
@@ -157,3 +160,35 @@ async def test_damaged_repository_builds_again_and_again_and_keeps_no_unreadable
     plan = await ExecutionPlanBuilder(db, Settings(), AnalyzerPredictor(db)).build_plan(project_id)
     predicted = {t.key: [p.path for p in t.predicted_files] for t in plan.tasks}
     assert predicted["T1"][0] == "shop/users.py" and predicted["T2"][0] == "web/cart.js"
+
+
+async def test_a_warm_index_is_kept_per_database_and_head(
+    db: Database, server_url: str, template_db: str, tmp_path: Path
+) -> None:
+    repo = shop(tmp_path / "shop")
+    _, first = await refresh_index(db, repo)
+    assert first.parsed > 0
+    with psycopg.connect(db.url) as conn:  # were the index read back, its blobs would be parsed again
+        conn.execute("TRUNCATE analyzer_blobs CASCADE")
+    again, second = await refresh_index(db, repo)  # kept in this process: nothing read or parsed
+    assert (second.parsed, second.commits, second.history_rebuilt) == (0, 0, False)
+    # another database has its own index: stored there, though this process knows the repository
+    name = f"execplan_test_{uuid.uuid4().hex[:10]}"
+    admin(
+        server_url,
+        pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(*map(pgsql.Identifier, (name, template_db))),
+    )
+    try:
+        async with Database(with_dbname(server_url, name), max_size=2) as other:
+            _, elsewhere = await refresh_index(other, repo)
+            assert elsewhere.parsed == first.parsed
+            with psycopg.connect(with_dbname(server_url, name)) as conn:
+                files = conn.execute("SELECT count(*) FROM repository_files").fetchone()
+            assert files is not None and files[0] == len(FILES)
+    finally:
+        admin(server_url, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+    # a new commit is a new HEAD: the kept index is not used
+    commit_files(repo, {"shop/db.py": "class Database:\n    pass\n"}, "Simpler database")
+    newer, third = await refresh_index(db, repo)
+    assert (third.parsed, third.commits) == (len(FILES), 1)  # read back: the blobs truncated above
+    assert newer.history.head != again.history.head
