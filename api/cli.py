@@ -70,7 +70,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
     settings = load_settings(max_worktrees=args.max_worktrees)
     project = await resolve_project(db, args.project)
-    with RichProgress(console=out, transient=True) as bar:
+    with RichProgress(console=out, transient=True, disable=not out.is_terminal) as bar:
         shown = bar.add_task("index", total=1.0)
 
         def report(stage: str, fraction: float) -> None:
