@@ -10,12 +10,12 @@ together — which the conflict rule reports as `potential` conflicts.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import analyzer
 from analyzer import RankConfig, RepoIndex
+from analyzer.file_lookup import lookup_for
 from analyzer.merge_friendly import from_repository
 
 from .database import Database
@@ -122,7 +122,7 @@ def predict_tasks(
 def file_neighbours(index: RepoIndex, path: str, config: RelationConfig) -> frozenset[str]:
     """The files `file_relation` may relate to `path`: its imports, its importers and the files it
     changed with often enough."""
-    importers = _importers(index)
+    importers = lookup_for(index).imported_by
     partners = index.history.cochange.get(path, {})
     return frozenset(
         (
@@ -131,21 +131,6 @@ def file_neighbours(index: RepoIndex, path: str, config: RelationConfig) -> froz
             *(p for p, pair in partners.items() if pair.commits >= config.cochange_min_commits),
         )
     )
-
-
-_IMPORTERS: weakref.WeakKeyDictionary[RepoIndex, dict[str, set[str]]] = weakref.WeakKeyDictionary()
-
-
-def _importers(index: RepoIndex) -> dict[str, set[str]]:
-    """file -> the files that import it (once per index object)."""
-    found = _IMPORTERS.get(index)
-    if found is None:
-        found = {}
-        for source, targets in index.imports.items():
-            for target in targets:
-                found.setdefault(target, set()).add(source)
-        _IMPORTERS[index] = found
-    return found
 
 
 def file_relation(index: RepoIndex, a: str, b: str, config: RelationConfig) -> tuple[str, float] | None:

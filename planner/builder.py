@@ -24,7 +24,6 @@ from .conflicts import (
     Relation,
     candidate_pairs,
     conflicts_between,
-    find_conflicts,
     footprint,
     reported,
     splits,
@@ -165,20 +164,9 @@ class ExecutionPlanBuilder:
             ),
         )
 
-    def analyze_file_conflicts(self, tasks: Sequence[PlanningTask]) -> list[FileConflict]:
-        """Every pair of `tasks` predicted to conflict, once each (see `conflicts.find_conflicts`)."""
-        return find_conflicts(
-            tasks,
-            self.settings.split_on,
-            self._relation,
-            self.settings.min_conflict_strength,
-            friendly=self.is_merge_friendly,
-            split_friendly=self.settings.split_merge_friendly,
-            neighbours=self._neighbours,
-        )
-
     def _level_conflicts(self, members: Sequence[PlanningTask]) -> list[FileConflict]:
-        """`analyze_file_conflicts` of one level, from the plan's candidate pairs (cached per pair)."""
+        """Every pair of one level's tasks predicted to conflict, once each, as `conflicts.find_conflicts`
+        finds them, from the plan's candidate pairs (each pair's conflicts computed once)."""
         ids = {t.id for t in members}
         found = []
         for task in sorted(members, key=lambda t: t.id):
