@@ -40,8 +40,6 @@ class FileLookup:
     path_word_postings: dict[str, set[str]]
     commits: tuple[KeptCommit, ...]
     commit_postings: dict[str, list[int]]
-    recent_shares: dict[float, dict[str, float]]
-    """Per half-life, each file's recency-weighted share of the kept commits (filled on demand)."""
     document_length: dict[str, int]
     average_length: float
 
@@ -147,25 +145,9 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         path_word_postings=dict(path_word_postings),
         commits=commits,
         commit_postings=dict(commit_postings),
-        recent_shares={},
         document_length=lengths,
         average_length=sum(lengths.values()) / max(1, len(lengths)),
     )
-
-
-def bm25(lookup: FileLookup, words: list[str], k1: float = 1.2, b: float = 0.75) -> dict[str, float]:
-    """BM25 score of every file's words and path words against `words` (files with a score only)."""
-    scores: dict[str, float] = defaultdict(float)
-    total = len(lookup.document_length)
-    for word in set(words):
-        posting = lookup.postings.get(word, {})
-        if not posting:
-            continue
-        idf = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
-        for path, count in posting.items():
-            norm = k1 * (1 - b + b * lookup.document_length[path] / lookup.average_length)
-            scores[path] += idf * count * (k1 + 1) / (count + norm)
-    return dict(scores)
 
 
 def path_specificity(lookup: FileLookup, word: str) -> float:
@@ -175,56 +157,3 @@ def path_specificity(lookup: FileLookup, word: str) -> float:
     if total <= 1 or count <= 1:
         return 1.0
     return max(0.0, 1.0 - math.log(count) / math.log(total))
-
-
-def similar_commits(lookup: FileLookup, words: list[str], count: int) -> list[tuple[float, KeptCommit]]:
-    """The `count` kept commits whose messages best match `words` (rarer shared words count more)."""
-    total = len(lookup.commits)
-    scores: dict[int, float] = defaultdict(float)
-    for word in set(words):
-        posting = lookup.commit_postings.get(word, [])
-        if posting and len(posting) < total:
-            idf = math.log(total / len(posting))
-            for position in posting:
-                scores[position] += idf
-    ranked = sorted(
-        ((score / math.sqrt(len(lookup.commits[p].words) + 5), p) for p, score in scores.items()),
-        key=lambda pair: (-pair[0], -pair[1]),
-    )
-    return [(score, lookup.commits[position]) for score, position in ranked[:count]]
-
-
-def recent_share(lookup: FileLookup, half_life: float) -> dict[str, float]:
-    """Each file's share of the kept commits, the newest weighing most (halving every `half_life`)."""
-    found = lookup.recent_shares.get(half_life)
-    if found is None:
-        decay = 0.5 ** (1.0 / half_life)
-        shares: dict[str, float] = defaultdict(float)
-        total = 0.0
-        for age, commit in enumerate(reversed(lookup.commits)):
-            weight = decay**age
-            total += weight
-            for path in commit.paths:
-                shares[path] += weight
-        found = {path: share / total for path, share in shares.items() if path in lookup.paths}
-        lookup.recent_shares[half_life] = found
-    return found
-
-
-def path_coverage(lookup: FileLookup, words: list[str]) -> dict[str, float]:
-    """For files whose path shares words with `words`: the rarity-weighted share of the path's
-    words that the text has (`docs/testing.rst` against "testing docs" → most of it)."""
-    total = max(2, len(lookup.paths))
-    wanted = set(words)
-    candidates = {path for word in wanted for path in lookup.path_word_postings.get(word, ())}
-    coverage = {}
-    for path in candidates:
-        found = all_words = 0.0
-        for word in set(path_words(path)):
-            rarity = math.log(total / max(1, lookup.path_word_files.get(word, 1)))
-            all_words += rarity
-            if word in wanted:
-                found += rarity
-        if all_words > 0:
-            coverage[path] = found / all_words
-    return coverage

@@ -1,0 +1,177 @@
+"""The index's files as positions 0..n-1, and per-file and per-word tables as numpy arrays.
+
+Ranking a task scores every file at once over these arrays instead of looping over per-file
+dictionaries. Built on first use and cached for as long as the index object lives, like
+`analyzer.file_lookup`; the per-word postings are converted on first use of each word, so a build
+pays only for the words its tasks use.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from analyzer.file_lookup import FileLookup, lookup_for
+from analyzer.repo_index import RepoIndex
+from analyzer.vocabulary import path_words
+
+Floats = npt.NDArray[np.float64]
+Positions = npt.NDArray[np.intp]
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True)
+class WordHistory:
+    """The files that changed in commits whose message had a word: positions, summed commit
+    weights and commit counts."""
+
+    positions: Positions
+    weights: Floats
+    commits: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class WordPosting:
+    """The files whose content (and path) has a word, and how often."""
+
+    positions: Positions
+    counts: Floats
+
+
+@dataclass(eq=False)
+class FileArrays:
+    """Positions of the index's current files (sorted paths) and the arrays ranking reads."""
+
+    lookup: FileLookup
+    paths: tuple[str, ...]
+    position: dict[str, int]
+    rate: Floats
+    """Each file's base rate of change (weighted share of all commits), 0 when never changed."""
+    bm25_norm: Floats
+    """BM25's length normalisation of each file's document (inf for a file without one)."""
+    path_rarity: Floats
+    """The summed rarity of each file's distinct path words."""
+    commit_lengths: Floats
+    """Per kept commit, `sqrt(words + 5)`: the normaliser of similar-commit scores."""
+    mean_commit_size: float
+    _history: dict[str, WordHistory | None] = field(default_factory=dict)
+    _postings: dict[str, WordPosting | None] = field(default_factory=dict)
+    _path_words: dict[str, Positions | None] = field(default_factory=dict)
+    _commits: dict[str, Positions | None] = field(default_factory=dict)
+    _recent: dict[float, Floats] = field(default_factory=dict)
+    _directories: dict[str, Positions] = field(default_factory=dict)
+
+    def positions_of(self, paths: object) -> Positions:
+        """The positions of `paths` (an iterable of current paths)."""
+        found = [self.position[p] for p in paths]  # type: ignore[attr-defined]
+        return np.array(found, dtype=np.intp)
+
+    def word_history(self, word: str) -> WordHistory | None:
+        if word not in self._history:
+            row = self.lookup.history_words.get(word)
+            self._history[word] = (
+                None
+                if not row
+                else WordHistory(
+                    self.positions_of(row),
+                    np.fromiter((t.weight for t in row.values()), np.float64, len(row)),
+                    np.fromiter((t.commits for t in row.values()), np.int64, len(row)),
+                )
+            )
+        return self._history[word]
+
+    def posting(self, word: str) -> WordPosting | None:
+        if word not in self._postings:
+            row = self.lookup.postings.get(word)
+            self._postings[word] = (
+                None
+                if not row
+                else WordPosting(self.positions_of(row), np.fromiter(row.values(), np.float64, len(row)))
+            )
+        return self._postings[word]
+
+    def path_word_files(self, word: str) -> Positions | None:
+        if word not in self._path_words:
+            found = self.lookup.path_word_postings.get(word)
+            self._path_words[word] = self.positions_of(found) if found else None
+        return self._path_words[word]
+
+    def commits_with(self, word: str) -> Positions | None:
+        if word not in self._commits:
+            found = self.lookup.commit_postings.get(word)
+            self._commits[word] = np.array(found, dtype=np.intp) if found else None
+        return self._commits[word]
+
+    def directory_files(self, directory: str) -> Positions:
+        """The positions of the files inside `directory` (at any depth)."""
+        found = self._directories.get(directory)
+        if found is None:
+            found = self._directories[directory] = self.positions_of(self.lookup.directories[directory])
+        return found
+
+    def recent(self, half_life: float) -> Floats:
+        """Each file's recency-weighted share of the kept commits (newest weighing most)."""
+        found = self._recent.get(half_life)
+        if found is None:
+            found = np.zeros(len(self.paths))
+            commits = self.lookup.commits
+            if commits:
+                decay = 0.5 ** (1.0 / half_life)
+                weights = decay ** np.arange(len(commits) - 1, -1, -1, dtype=np.float64)
+                for weight, commit in zip(weights, commits, strict=True):
+                    at = [self.position[p] for p in commit.paths if p in self.position]
+                    found[at] += weight
+                found /= weights.sum()
+            self._recent[half_life] = found
+        return found
+
+
+CACHE: weakref.WeakKeyDictionary[RepoIndex, FileArrays] = weakref.WeakKeyDictionary()
+
+
+def arrays_for(index: RepoIndex) -> FileArrays:
+    """The arrays of `index` (built once per index object)."""
+    found = CACHE.get(index)
+    if found is None:
+        found = build_arrays(index)
+        CACHE[index] = found
+    return found
+
+
+def build_arrays(index: RepoIndex) -> FileArrays:
+    lookup = lookup_for(index)
+    paths = tuple(sorted(lookup.paths))
+    position = {path: at for at, path in enumerate(paths)}
+    stats = index.history
+    total = stats.total.weight
+    rate = np.zeros(len(paths))
+    if total > 0:
+        for path, tally in stats.files.items():
+            if path in position:
+                rate[position[path]] = min(1.0, tally.weight / total)
+    lengths = np.array([lookup.document_length.get(p, -1) for p in paths], dtype=np.float64)
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(lookup.average_length, 1e-9))
+    norm[lengths < 0] = np.inf
+    count = max(2, len(paths))
+    rarity = np.zeros(len(paths))
+    for at, path in enumerate(paths):
+        rarity[at] = sum(
+            math.log(count / max(1, lookup.path_word_files.get(word, 1))) for word in set(path_words(path))
+        )
+    sizes = [len(commit.paths) for commit in lookup.commits]
+    return FileArrays(
+        lookup=lookup,
+        paths=paths,
+        position=position,
+        rate=rate,
+        bm25_norm=norm,
+        path_rarity=rarity,
+        commit_lengths=np.sqrt(np.array([len(c.words) for c in lookup.commits], dtype=np.float64) + 5),
+        mean_commit_size=sum(sizes) / len(sizes) if sizes else 1.0,
+    )
