@@ -10,7 +10,7 @@ together — which the conflict rule reports as `potential` conflicts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import analyzer
@@ -56,10 +56,12 @@ class AnalyzerPredictor:
         self.index: RepoIndex | None = None
         self._friendly: frozenset[str] = frozenset()
         self._prepared: str | None = None
+        self._related: dict[str, dict[str, tuple[str, float]]] = {}
 
     async def prepare(self, repo_path: str | None) -> None:
         """Refresh (or build) the index of `repo_path`; `predict` then uses it."""
         self.index, self._prepared, self._friendly = None, repo_path, frozenset()
+        self._related = {}
         if not repo_path:
             return
         if self.db is not None:
@@ -81,17 +83,20 @@ class AnalyzerPredictor:
             return {t.id: () for t in tasks}
         return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config)
 
-    def neighbours(self, path: str) -> frozenset[str]:
-        """The files `path` may be related to in the last index (see `relation`)."""
+    def related(self, path: str) -> Mapping[str, tuple[str, float]]:
+        """The files related to `path` in the last index, each with (evidence, strength): one
+        imports the other, or they often change together (worked out once per file and index)."""
         if self.index is None:
-            return frozenset()
-        return file_neighbours(self.index, path, self.relations)
-
-    def relation(self, a: str, b: str) -> tuple[str, float] | None:
-        """How files `a` and `b` are related in the last index: (evidence, strength), or None."""
-        if self.index is None:
-            return None
-        return file_relation(self.index, a, b, self.relations)
+            return {}
+        found = self._related.get(path)
+        if found is None:
+            index = self.index
+            found = self._related[path] = {
+                other: relation
+                for other in sorted(file_neighbours(index, path, self.relations))
+                if other != path and (relation := file_relation(index, path, other, self.relations))
+            }
+        return found
 
 
 def predict_tasks(

@@ -20,8 +20,7 @@ from .batches import split_level
 from .conflicts import (
     ConflictConfig,
     Footprint,
-    Neighbours,
-    Relation,
+    Related,
     candidate_pairs,
     conflicts_between,
     footprint,
@@ -59,13 +58,12 @@ class ExecutionPlanBuilder:
         self.predictor: FilePredictor = predictor or default_predictor(db)
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
-        self._split_by_task: dict[int, list[FileConflict]] = {}
+        self._split_with: dict[int, dict[int, list[FileConflict]]] = {}  # task -> other -> splitting
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
         self._footprints: dict[int, Footprint] = {}
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
         self._partners: dict[int, set[int]] = {}  # task -> the tasks it can meet (candidate pairs)
-        self._relation: Relation | None = getattr(self.predictor, "relation", None)
-        self._neighbours: Neighbours | None = getattr(self.predictor, "neighbours", None)
+        self._related: Related | None = getattr(self.predictor, "related", None)
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -114,14 +112,14 @@ class ExecutionPlanBuilder:
         with self.progress.stage("conflicts"):
             prints = {t.id: self._footprint(t) for t in tasks}
             self._partners = {}
-            for a, b in candidate_pairs(tasks, prints, ConflictConfig(), self._relation, self._neighbours):
+            for a, b in candidate_pairs(tasks, prints, ConflictConfig(), self._related):
                 self._partners.setdefault(a, set()).add(b)
                 self._partners.setdefault(b, set()).add(a)
         levels: dict[int, list[PlanningTask]] = {}
         for task in tasks:
             levels.setdefault(task.level, []).append(task)
         self._conflicts = []
-        self._split_by_task = {}
+        self._split_with = {}
         self._grouped = {}
         parts: list[list[PlanningTask]] = []
         for done, level in enumerate(sorted(levels)):
@@ -132,8 +130,7 @@ class ExecutionPlanBuilder:
                 self._conflicts.extend(conflicts)
                 splitting = self._splitting(conflicts)
                 for conflict in splitting:
-                    for task_id in conflict.task_ids:
-                        self._split_by_task.setdefault(task_id, []).append(conflict)
+                    self._record_split(conflict)
                 parts.extend(
                     split_level(
                         members,
@@ -250,7 +247,7 @@ class ExecutionPlanBuilder:
             second,
             self._footprint(first),
             self._footprint(second),
-            self._relation,
+            self._related,
             friendly=self.is_merge_friendly,
         )
 
@@ -281,8 +278,7 @@ class ExecutionPlanBuilder:
                     if conflict is not None:
                         found.append(conflict)
                         if self._splits(conflict):
-                            for task_id in conflict.task_ids:
-                                self._split_by_task.setdefault(task_id, []).append(conflict)
+                            self._record_split(conflict)
         self._grouped = {}
         return found
 
@@ -312,15 +308,24 @@ class ExecutionPlanBuilder:
             )
         return self._grouped[key]
 
+    def _record_split(self, conflict: FileConflict) -> None:
+        a, b = conflict.task_ids
+        self._split_with.setdefault(a, {}).setdefault(b, []).append(conflict)
+        self._split_with.setdefault(b, {}).setdefault(a, []).append(conflict)
+
     def _splitting_within(self, ids: set[int]) -> list[FileConflict]:
-        """The splitting conflicts of this plan between two of `ids`."""
-        found = {
-            (c.task_ids, c.conflict_type): c
-            for t in ids
-            for c in self._split_by_task.get(t, ())
-            if c.task_ids[0] in ids and c.task_ids[1] in ids
-        }
-        return list(found.values())
+        """The splitting conflicts of this plan between two of `ids` (the smaller id first)."""
+        found: list[FileConflict] = []
+        for task_id in sorted(ids):
+            partners = self._split_with.get(task_id)
+            if partners:
+                if len(partners) < len(ids):
+                    others = sorted(o for o in partners if o > task_id and o in ids)
+                else:
+                    others = [o for o in sorted(ids) if o > task_id and o in partners]
+                for other in others:
+                    found.extend(partners[other])
+        return found
 
     def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
         worktrees = self._group(members)

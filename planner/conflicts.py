@@ -24,15 +24,15 @@ two tasks both declared `parallel` (ccpm `parallel: true`, spec-kit `[P]`) meet 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .model import CONFLICT_TYPES, FileConflict, PredictedFile
 from .tasks import PlanningTask
 
-Relation = Callable[[str, str], "tuple[str, float] | None"]
-Neighbours = Callable[[str], Iterable[str]]
-"""The files a file may be related to (a superset of those `Relation` names for it)."""
+Related = Callable[[str], Mapping[str, "tuple[str, float]"]]
+"""The files related to a file (it imports them, they import it, or they often change together),
+each with (evidence, strength)."""
 Friendly = Callable[[str], bool]
 """Whether a path is merge-friendly."""
 
@@ -83,10 +83,13 @@ def footprint(predicted: Sequence[PredictedFile]) -> Footprint:
 
 
 def noisy_or(chances: Iterable[float]) -> float:
-    """The chance that at least one of independent events happens."""
+    """The chance that at least one of independent events happens (each chance read in [0, 1])."""
     miss = 1.0
     for chance in chances:
-        miss *= 1.0 - min(1.0, max(0.0, chance))
+        if chance >= 1.0:
+            return 1.0
+        if chance > 0.0:
+            miss *= 1.0 - chance
     return 1.0 - miss
 
 
@@ -94,32 +97,35 @@ def _within(directory: str, other: str) -> bool:
     return directory == other or directory.startswith(other + "/") or other.startswith(directory + "/")
 
 
+DEFAULT_CONFIG = ConflictConfig()
+
+
 def conflicts_between(
     a: PlanningTask,
     b: PlanningTask,
     fa: Footprint,
     fb: Footprint,
-    related: Relation | None = None,
-    config: ConflictConfig | None = None,
+    related: Related | None = None,
+    config: ConflictConfig = DEFAULT_CONFIG,
     friendly: Friendly | None = None,
 ) -> list[FileConflict]:
     """Every type of conflict between two tasks, with its strength, in CONFLICT_TYPES order."""
-    config = config or ConflictConfig()
     found: list[FileConflict] = []
-    shared = sorted(set(fa.files) & set(fb.files))
+    files_a, files_b = fa.files, fb.files
+    shared = sorted(files_a.keys() & files_b.keys())
     if shared:
         hard = [p for p in shared if friendly is None or not friendly(p)]
-        strength = noisy_or(fa.files[p] * fb.files[p] for p in hard or shared)
+        strength = noisy_or([files_a[p] * files_b[p] for p in hard or shared])
         found.append(
             FileConflict((a.id, b.id), tuple(shared), "same_file", strength, merge_friendly=not hard)
         )
     # a file's own directory only meets the same directory; a named directory covers its tree
-    common = fa.directories.keys() & fb.directories.keys()
-    meeting = {d: fa.directories[d] * fb.directories[d] for d in common}
-    for named, mine, theirs in ((fa.named, fa, fb), (fb.named, fb, fa)):
+    dirs_a, dirs_b = fa.directories, fb.directories
+    meeting = {d: dirs_a[d] * dirs_b[d] for d in dirs_a.keys() & dirs_b.keys()}
+    for named, mine, theirs in ((fa.named, dirs_a, dirs_b), (fb.named, dirs_b, dirs_a)):
         for dn in named:
-            cn = mine.directories[dn]
-            for do, co in theirs.directories.items():
+            cn = mine[dn]
+            for do, co in theirs.items():
                 if do != dn and _within(dn, do):
                     key = dn if len(dn) <= len(do) else do
                     meeting[key] = max(meeting.get(key, 0.0), cn * co)
@@ -131,42 +137,45 @@ def conflicts_between(
     if related is not None:
         chances: list[float] = []
         best: tuple[float, str, str] | None = None
+        top_b = fb.ranked[: config.max_related_files]
         for pa, ca in fa.ranked[: config.max_related_files]:
-            for pb, cb in fb.ranked[: config.max_related_files]:
-                relation = related(pa, pb) if pa != pb else None
-                if relation is None:
+            links = related(pa)
+            if not links:
+                continue
+            for pb, cb in top_b:
+                relation = links.get(pb)
+                if relation is None or pa == pb:
                     continue
-                chances.append(ca * cb * relation[1])
-                if best is None or chances[-1] > best[0]:
-                    best = (chances[-1], pa, pb)
+                chance = ca * cb * relation[1]
+                chances.append(chance)
+                if best is None or chance > best[0]:
+                    best = (chance, pa, pb)
         if best is not None:
-            pair = tuple(sorted((best[1], best[2])))
+            pair = (best[1], best[2]) if best[1] <= best[2] else (best[2], best[1])
             found.append(FileConflict((a.id, b.id), pair, "potential", noisy_or(chances)))
     if a.parallel and b.parallel:
         found = [replace(c, strength=c.strength * config.parallel_factor) for c in found]
     if a.key in b.conflicts_with or b.key in a.conflicts_with:
-        files = tuple(shared) if shared else ()
-        found.append(FileConflict((a.id, b.id), files, "declared", config.declared_strength))
+        found.append(FileConflict((a.id, b.id), tuple(shared), "declared", config.declared_strength))
     return found
 
 
 def find_conflicts(
     tasks: Sequence[PlanningTask],
     split_on: Sequence[str] = CONFLICT_TYPES,
-    related: Relation | None = None,
+    related: Related | None = None,
     min_strength: float = 0.0,
     config: ConflictConfig | None = None,
     friendly: Friendly | None = None,
     split_friendly: bool = False,
-    neighbours: Neighbours | None = None,
 ) -> list[FileConflict]:
     """Every conflicting pair among `tasks` (ids ascending), once: its first splitting type, if any,
     else its strongest type. Only pairs that can meet are compared (`candidate_pairs`)."""
-    config = config or ConflictConfig()
+    config = config or DEFAULT_CONFIG
     prints = {t.id: footprint(t.predicted_files) for t in tasks}
     by_id = {t.id: t for t in tasks}
     found: list[FileConflict] = []
-    for a, b in candidate_pairs(tasks, prints, config, related, neighbours):
+    for a, b in candidate_pairs(tasks, prints, config, related):
         kinds = conflicts_between(by_id[a], by_id[b], prints[a], prints[b], related, config, friendly)
         conflict = reported(kinds, lambda c: splits(c, split_on, min_strength, split_friendly))
         if conflict is not None:
@@ -178,15 +187,12 @@ def candidate_pairs(
     tasks: Sequence[PlanningTask],
     prints: dict[int, Footprint],
     config: ConflictConfig,
-    related: Relation | None = None,
-    neighbours: Neighbours | None = None,
+    related: Related | None = None,
 ) -> list[tuple[int, int]]:
     """The pairs of `tasks` (ids ascending, sorted) that can meet: through an inverted index of
     files, directories (a named one covers its tree), related files and declared keys, instead of
-    every pair. With a `related` but no `neighbours` to list a file's relations, every pair."""
+    every pair."""
     ids = sorted(t.id for t in tasks)
-    if related is not None and neighbours is None:
-        return list(itertools.combinations(ids, 2))
     exact: dict[str, set[int]] = {}  # file or directory -> tasks
     under: dict[str, set[int]] = {}  # directory -> tasks with a directory in its tree
     top: dict[str, set[int]] = {}  # file -> tasks with it among their most confident
@@ -216,9 +222,9 @@ def candidate_pairs(
             parts = directory.split("/")
             for depth in range(1, len(parts)):
                 meet(task_id, exact.get("/".join(parts[:depth]), ()))
-        if neighbours is not None:
+        if related is not None:
             for path, _ in fp.ranked[: config.max_related_files]:
-                for other in neighbours(path):
+                for other in related(path):
                     meet(task_id, top.get(other, ()))
     keys = {t.key: t.id for t in tasks}
     for task in tasks:

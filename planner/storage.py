@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from psycopg.types.json import Jsonb
+from pydantic_core import to_json  # several times faster than json.dumps on big plans
 
 from .errors import NotFoundError
 from .model import ExecutionPlan, PredictedFile
@@ -66,7 +67,7 @@ async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPl
         raise NotFoundError(f"no project with id {project_id}")
     version = int(await conn.fetch_value("plan_next_version", {"project_id": project_id}))
     stored = replace(plan, version=version)
-    document = Jsonb(stored.to_dict())
+    document = to_json(stored.to_dict()).decode()  # JSON text once for both statements (cast in SQL)
     await conn.execute(
         "plan_history_insert", {"project_id": project_id, "version": version, "plan": document}
     )
