@@ -9,7 +9,7 @@ run one after the other and each stores the next version.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +64,7 @@ class ExecutionPlanBuilder:
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
         self._partners: dict[int, set[int]] = {}  # task -> the tasks it can meet (candidate pairs)
         self._related: Related | None = getattr(self.predictor, "related", None)
+        self._friendly: dict[str, bool] = {}
 
     async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
         """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
@@ -108,7 +109,7 @@ class ExecutionPlanBuilder:
     def plan(self, project_id: str, tasks: Sequence[PlanningTask]) -> ExecutionPlan:
         """The plan of tasks whose levels and predicted files are known (no I/O)."""
         self._tasks = {t.id: t for t in tasks}
-        self._pairs, self._footprints = {}, {}
+        self._pairs, self._footprints, self._friendly = {}, {}, {}
         with self.progress.stage("conflicts"):
             prints = {t.id: self._footprint(t) for t in tasks}
             self._partners = {}
@@ -176,8 +177,13 @@ class ExecutionPlanBuilder:
 
     def is_merge_friendly(self, path: str) -> bool:
         """A changelog, lock file or the like: by the `merge_friendly` globs, or as the predictor
-        found it in the repository's `.gitattributes` and history."""
-        return by_name(path, self.settings.merge_friendly) or path in self.predictor.merge_friendly()
+        found it in the repository's `.gitattributes` and history (worked out once a path)."""
+        found = self._friendly.get(path)
+        if found is None:
+            found = self._friendly[path] = (
+                by_name(path, self.settings.merge_friendly) or path in self.predictor.merge_friendly()
+            )
+        return found
 
     def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
         """task id -> worktree name for every task of `batches` (`epics` is informational)."""
@@ -313,9 +319,9 @@ class ExecutionPlanBuilder:
         self._split_with.setdefault(a, {}).setdefault(b, []).append(conflict)
         self._split_with.setdefault(b, {}).setdefault(a, []).append(conflict)
 
-    def _splitting_within(self, ids: set[int]) -> list[FileConflict]:
-        """The splitting conflicts of this plan between two of `ids` (the smaller id first)."""
-        found: list[FileConflict] = []
+    def _splitting_within(self, ids: set[int]) -> Iterator[FileConflict]:
+        """The splitting conflicts of this plan between two of `ids` (the smaller id first), as
+        they are read."""
         for task_id in sorted(ids):
             partners = self._split_with.get(task_id)
             if partners:
@@ -324,8 +330,7 @@ class ExecutionPlanBuilder:
                 else:
                     others = [o for o in sorted(ids) if o > task_id and o in partners]
                 for other in others:
-                    found.extend(partners[other])
-        return found
+                    yield from partners[other]
 
     def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
         worktrees = self._group(members)

@@ -25,12 +25,12 @@ Each reason is a JSON-able dict: kind, text, cost_minutes, files, task_ids. Pure
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .batches import SearchConfig, split_level
-from .conflicts import Friendly, conflicts_between, footprint
+from .conflicts import Footprint, Friendly, conflicts_between, footprint
 from .model import ExecutionBatch, FileConflict
 from .settings import Settings
 from .tasks import PlanningTask
@@ -125,6 +125,18 @@ class _Context:
         self.friendly = friendly
         self.cap = settings.max_worktrees
         self.default = settings.default_task_minutes
+        self._without: dict[tuple[int, frozenset[str]], tuple[PlanningTask, Footprint]] = {}
+
+    def without(self, task_id: int, removed: frozenset[str]) -> tuple[PlanningTask, Footprint]:
+        """Task `task_id` as if it were not predicted to change `removed`, and its footprint."""
+        key = (task_id, removed)
+        found = self._without.get(key)
+        if found is None:
+            task = self.tasks[task_id]
+            kept = tuple(p for p in task.predicted_files if p.path not in removed)
+            task = replace(task, predicted_files=kept)
+            found = self._without[key] = (task, footprint(task.predicted_files))
+        return found
 
     def minutes(self, task_id: int) -> int:
         return self.tasks[task_id].minutes(self.default)
@@ -186,20 +198,14 @@ def explain_plan(
 # -- shared files ------------------------------------------------------------------------------
 
 
-def _without(task: PlanningTask, removed: Collection[str]) -> PlanningTask:
-    return replace(task, predicted_files=tuple(p for p in task.predicted_files if p.path not in removed))
-
-
 def _lifted(conflict: FileConflict, removed: frozenset[str], ctx: _Context) -> bool:
     """Whether `conflict` would no longer split if no task were predicted to change `removed`."""
     if removed.isdisjoint(conflict.predicted_files):
         return False
     if conflict.conflict_type != "same_file":
         return True  # a directory or a related pair it names
-    a, b = (_without(ctx.tasks[t], removed) for t in conflict.task_ids)
-    again = conflicts_between(
-        a, b, footprint(a.predicted_files), footprint(b.predicted_files), friendly=ctx.friendly
-    )
+    (a, fa), (b, fb) = (ctx.without(t, removed) for t in conflict.task_ids)
+    again = conflicts_between(a, b, fa, fb, friendly=ctx.friendly)
     return not any(ctx.splits(c) for c in again)
 
 

@@ -63,8 +63,11 @@ class _Groups:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
+    def union(self, a: int, b: int) -> bool:
+        """Join the groups of `a` and `b`; whether they were apart."""
+        ra, rb = self.find(a), self.find(b)
+        self.parent[ra] = rb
+        return ra != rb
 
 
 def _order(tasks: Sequence[PlanningTask]) -> list[PlanningTask]:
@@ -73,17 +76,21 @@ def _order(tasks: Sequence[PlanningTask]) -> list[PlanningTask]:
 
 def group_batch(
     tasks: Sequence[PlanningTask],
-    conflicts: Sequence[FileConflict],
+    conflicts: Iterable[FileConflict],
     max_worktrees: int,
     default_minutes: int,
 ) -> list[Worktree]:
-    """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit."""
+    """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit
+    (`conflicts` is read only until every lane is in one group)."""
     lane_of = {t.id: t.lane for t in tasks}
     groups = _Groups(lane_of.values())
-    for conflict in conflicts:
+    apart = len(groups.parent) - 1
+    for conflict in conflicts if apart else ():
         a, b = conflict.task_ids
-        if a in lane_of and b in lane_of:
-            groups.union(lane_of[a], lane_of[b])
+        if a in lane_of and b in lane_of and groups.union(lane_of[a], lane_of[b]):
+            apart -= 1
+            if not apart:
+                break
     members: dict[int, list[PlanningTask]] = {}
     for task in tasks:
         members.setdefault(groups.find(task.lane), []).append(task)
