@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from analyzer.build_progress import Report
 from analyzer.history import CommitChange, HistoryDelta
 
 
@@ -82,13 +83,23 @@ def merge_deltas(first: HistoryDelta, second: HistoryDelta) -> HistoryDelta:
     )
 
 
+REPORT_EVERY = 500
+"""How many commits `accumulate_history` counts between two reports."""
+
+
 def accumulate_history(
-    stats: HistoryStats | None, delta: HistoryDelta, settings: HistorySettings
+    stats: HistoryStats | None,
+    delta: HistoryDelta,
+    settings: HistorySettings,
+    on_progress: Report | None = None,
 ) -> HistoryStats:
-    """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ)."""
+    """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ);
+    `on_progress` hears the fraction of the commits counted, up to 1."""
     if stats is None or delta.full or stats.settings != settings:
         stats = HistoryStats(settings=settings)
     elif not delta.commits:
+        if on_progress is not None:
+            on_progress(1.0)
         return stats
     decay = 0.5 ** (1.0 / settings.half_life)
     scale = decay ** len(delta.commits)
@@ -102,6 +113,10 @@ def accumulate_history(
         apply_renames(commit, files, cochange, file_words)
         total = total.plus(weight)
         add_commit(commit, weight, settings, files, cochange, words, file_words)
+        if on_progress is not None and position % REPORT_EVERY == 0:
+            on_progress(position / len(delta.commits))
+    if on_progress is not None:
+        on_progress(1.0)
     return HistoryStats(
         head=delta.until or stats.head,
         settings=settings,

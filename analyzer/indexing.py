@@ -4,8 +4,8 @@ A blob that is binary (a NUL byte near its start) or larger than `max_bytes` get
 `skipped` set and a logged warning, so it is cached like any other and never read again; bytes that
 are not UTF-8 are replaced. A blob the repository cannot give whole (missing or corrupt) gets an
 `unreadable` record and a warning too, but that record is not `lasting`: it is not cached, and the
-next scan tries the blob again. `index_files` skips blobs whose SHA is already known and shows a
-progress bar on long scans.
+next scan tries the blob again. `index_files` skips blobs whose SHA is already known, shows a
+progress bar on long scans, and tells an optional `on_progress` the fraction of its blobs done.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from analyzer.blobs import Unreadable, read_blobs
+from analyzer.build_progress import Report
 from analyzer.languages import PARSED_LANGUAGES, language_of
 from analyzer.records import UNREADABLE, FileRecord, ImportRef, Symbol, TrackedFile
 from analyzer.tags import extract_tags
@@ -93,10 +94,12 @@ def index_files(
     known_blobs: Collection[str] = frozenset(),
     max_bytes: int = MAX_FILE_BYTES,
     progress: bool = True,
+    on_progress: Report | None = None,
 ) -> dict[str, FileRecord]:
     """Records of the files whose blob SHA is not in `known_blobs`, keyed by blob SHA.
 
-    Each blob is read and parsed once even when several paths hold it.
+    Each blob is read and parsed once even when several paths hold it. `on_progress` hears the fraction
+    of these blobs done as they are, up to 1.
     """
     todo: dict[str, TrackedFile] = {}
     for tracked in files:
@@ -113,6 +116,10 @@ def index_files(
             records[tracked.blob_sha] = unreadable_record(tracked.path, tracked.blob_sha, content)
         else:
             records[tracked.blob_sha] = index_blob(tracked.path, tracked.blob_sha, content, max_bytes)
+        if on_progress is not None:
+            on_progress(len(records) / len(todo))
+    if on_progress is not None:
+        on_progress(1.0)
     return records
 
 
