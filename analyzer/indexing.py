@@ -44,13 +44,9 @@ def index_blob(path: str, blob_sha: str, content: bytes, max_bytes: int = MAX_FI
     if b"\0" in content[:BINARY_SNIFF_BYTES]:
         log.warning("skipping %s: binary content", path)
         return FileRecord(blob_sha=blob_sha, language=language, skipped="binary")
-    try:
-        text = content.decode("utf-8")
-        decode_errors = False
-    except UnicodeDecodeError:
+    decode_errors = not is_utf8(content)
+    if decode_errors:
         log.warning("%s is not valid UTF-8; undecodable bytes replaced", path)
-        text = content.decode("utf-8", errors="replace")
-        decode_errors = True
     symbols: tuple[Symbol, ...] = ()
     imports: tuple[ImportRef, ...] = ()
     if language in PARSED_LANGUAGES:
@@ -65,9 +61,20 @@ def index_blob(path: str, blob_sha: str, content: bytes, max_bytes: int = MAX_FI
         language=language,
         symbols=symbols,
         imports=imports,
-        words=word_counts(text, WORD_LIMIT),
+        words=word_counts(content, WORD_LIMIT),
         decode_errors=decode_errors,
     )
+
+
+def is_utf8(content: bytes) -> bool:
+    """True when `content` decodes as UTF-8 (its words are counted from the bytes either way)."""
+    if content.isascii():
+        return True
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def oversized_record(path: str, blob_sha: str, size: int, max_bytes: int) -> FileRecord:
