@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.gc_pause import no_cycle_collection
 from analyzer.git_cli import resolve_revision, run_git, stream_git
 from analyzer.tracked import is_safe_path
 from analyzer.vocabulary import text_words
@@ -84,7 +85,8 @@ def read_history(repo: str | Path, since: str | None = None, until: str = "HEAD"
     if head is None:
         return HistoryDelta(since=since, until="", full=since is None, commits=())
     full = since is None or not is_ancestor(repo, since, head)
-    commits = read_commits(repo, list_commits(repo, head if full else f"{since}..{head}"))
+    with no_cycle_collection():  # a commit and its changes per commit, none in a cycle
+        commits = read_commits(repo, list_commits(repo, head if full else f"{since}..{head}"))
     commits.reverse()
     return HistoryDelta(since=None if full else since, until=head, full=full, commits=tuple(commits))
 

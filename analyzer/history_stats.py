@@ -12,13 +12,12 @@ commits.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from analyzer.build_progress import Report
+from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
 
 
@@ -89,19 +88,6 @@ REPORT_EVERY = 500
 """How many commits `accumulate_history` counts between two reports."""
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector: counting makes hundreds of thousands of cells and dicts, none
-    in a cycle, and the collector would walk them all again and again as they pile up."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def accumulate_history(
     stats: HistoryStats | None,
     delta: HistoryDelta,
@@ -110,14 +96,14 @@ def accumulate_history(
 ) -> HistoryStats:
     """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ);
     `on_progress` hears the fraction of the commits counted, up to 1."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _accumulate(stats, delta, settings, on_progress)
 
 
 def _accumulate(
     stats: HistoryStats | None, delta: HistoryDelta, settings: HistorySettings, on_progress: Report | None
 ) -> HistoryStats:
-    """`accumulate_history`, with the cycle collector paused by the caller."""
+    """`accumulate_history`, the cycle collector paused (`analyzer.gc_pause`)."""
     if stats is None or delta.full or stats.settings != settings:
         stats = HistoryStats(settings=settings)
     elif not delta.commits:
