@@ -7,7 +7,10 @@ each reader decides what to keep and warns once about what it lost.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,26 @@ def run_git(repo: str | Path, *args: str, stdin: bytes | None = None) -> GitResu
     """Run `git -C repo args…` to the end, feeding it `stdin`."""
     done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=False)
     return GitResult(done.stdout, done.returncode == 0, last_line(done.stderr))
+
+
+STREAM_CHUNK = 1 << 20
+"""At most this many bytes of `stream_git` output are handed over at once."""
+
+
+def stream_git(repo: str | Path, *args: str, stdin: bytes, take: Callable[[bytes], None]) -> GitResult:
+    """Run `git -C repo args…` to the end like `run_git`, handing its output to `take` piece by
+    piece as git prints it (so the caller works while git does); the result's `out` is empty."""
+    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as stderr:
+        given.write(stdin)
+        given.seek(0)
+        with subprocess.Popen(
+            ["git", "-C", str(repo), *args], stdin=given, stdout=subprocess.PIPE, stderr=stderr
+        ) as process:
+            assert process.stdout is not None
+            while piece := os.read(process.stdout.fileno(), STREAM_CHUNK):
+                take(piece)
+        stderr.seek(0)
+        return GitResult(b"", process.returncode == 0, last_line(stderr.read()))
 
 
 def last_line(stderr: bytes) -> str:

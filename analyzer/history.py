@@ -7,7 +7,8 @@ history is read and the delta says `full`, meaning: replace what was stored, do 
 
 A repository with missing or corrupt objects gives what of its history can be read, each loss
 warned about once. The commits are listed (`git rev-list`; when a commit cannot be read the list
-ends there), then their changes read by one `git diff-tree --stdin`. A commit whose changes git
+ends there), then their changes read by one `git diff-tree --stdin`, each commit parsed as soon as
+git has printed it (so Python parses while git diffs). A commit whose changes git
 cannot read is tried again alone, then without rename detection (renames are found by reading
 blobs; the changes themselves need only trees), and skipped when that fails too.
 """
@@ -20,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.git_cli import resolve_revision, run_git
+from analyzer.gc_pause import no_cycle_collection
+from analyzer.git_cli import resolve_revision, run_git, stream_git
 from analyzer.tracked import is_safe_path
 from analyzer.vocabulary import text_words
 
@@ -83,7 +85,8 @@ def read_history(repo: str | Path, since: str | None = None, until: str = "HEAD"
     if head is None:
         return HistoryDelta(since=since, until="", full=since is None, commits=())
     full = since is None or not is_ancestor(repo, since, head)
-    commits = read_commits(repo, list_commits(repo, head if full else f"{since}..{head}"))
+    with no_cycle_collection():  # a commit and its changes per commit, none in a cycle
+        commits = read_commits(repo, list_commits(repo, head if full else f"{since}..{head}"))
     commits.reverse()
     return HistoryDelta(since=None if full else since, until=head, full=full, commits=tuple(commits))
 
@@ -147,14 +150,37 @@ def _diff(repo: str | Path, shas: list[str], renames: bool = True) -> tuple[list
     """The commits git printed for `shas` (in order, the first ones), whether it read them all, and
     its error when not."""
     stdin = "".join(f"{sha}\n" for sha in shas).encode("ascii")
-    done = run_git(repo, *DIFF, "-M" if renames else "--no-renames", FORMAT, stdin=stdin)
-    printed = [
-        parse_commit(chunk.decode("utf-8", "replace")) for chunk in RECORD_START.split(done.out) if chunk
-    ]
+    records = _Records()
+    done = stream_git(
+        repo, *DIFF, "-M" if renames else "--no-renames", FORMAT, stdin=stdin, take=records.take
+    )
+    printed = records.end()
     in_order = list(
         itertools.takewhile(lambda pair: pair[0].sha == pair[1], zip(printed, shas, strict=False))
     )
     return [commit for commit, _ in in_order], done.ok and len(in_order) == len(shas), done.error
+
+
+class _Records:
+    """Commits parsed from `diff-tree` output as it comes: each record once the next one begins."""
+
+    def __init__(self) -> None:
+        self.commits: list[CommitChange] = []
+        self._rest = b""
+
+    def take(self, piece: bytes) -> None:
+        """Parse the records `piece` completes; keep the last one, which may go on in the next."""
+        chunks = RECORD_START.split(self._rest + piece)
+        self._rest = chunks.pop()
+        self.commits += (parse_commit(chunk.decode("utf-8", "replace")) for chunk in chunks if chunk)
+
+    def end(self) -> list[CommitChange]:
+        """Every commit of the output, once git has printed it all."""
+        self.take(b"")
+        if self._rest:
+            self.commits.append(parse_commit(self._rest.decode("utf-8", "replace")))
+            self._rest = b""
+        return self.commits
 
 
 def parse_commit(chunk: str) -> CommitChange:

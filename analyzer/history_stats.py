@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from analyzer.build_progress import Report
+from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
 
 
@@ -82,42 +84,73 @@ def merge_deltas(first: HistoryDelta, second: HistoryDelta) -> HistoryDelta:
     )
 
 
+REPORT_EVERY = 500
+"""How many commits `accumulate_history` counts between two reports."""
+
+
 def accumulate_history(
-    stats: HistoryStats | None, delta: HistoryDelta, settings: HistorySettings
+    stats: HistoryStats | None,
+    delta: HistoryDelta,
+    settings: HistorySettings,
+    on_progress: Report | None = None,
 ) -> HistoryStats:
-    """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ)."""
+    """`stats` with the commits of `delta` added (or rebuilt from it when `full`, or settings differ);
+    `on_progress` hears the fraction of the commits counted, up to 1."""
+    with no_cycle_collection():
+        return _accumulate(stats, delta, settings, on_progress)
+
+
+def _accumulate(
+    stats: HistoryStats | None, delta: HistoryDelta, settings: HistorySettings, on_progress: Report | None
+) -> HistoryStats:
+    """`accumulate_history`, the cycle collector paused (`analyzer.gc_pause`)."""
     if stats is None or delta.full or stats.settings != settings:
         stats = HistoryStats(settings=settings)
     elif not delta.commits:
+        if on_progress is not None:
+            on_progress(1.0)
         return stats
     decay = 0.5 ** (1.0 / settings.half_life)
     scale = decay ** len(delta.commits)
-    files = {path: Tally(t.commits, t.weight * scale) for path, t in stats.files.items()}
-    cochange = {
-        a: {b: Tally(t.commits, t.weight * scale) for b, t in row.items()}
-        for a, row in stats.cochange.items()
-    }
-    words = {word: Tally(t.commits, t.weight * scale) for word, t in stats.words.items()}
-    file_words = {
-        p: {w: Tally(t.commits, t.weight * scale) for w, t in row.items()}
-        for p, row in stats.file_words.items()
-    }
+    files = _cells(stats.files, scale)
+    cochange = {a: _cells(row, scale) for a, row in stats.cochange.items()}
+    words = _cells(stats.words, scale)
+    file_words = {p: _cells(row, scale) for p, row in stats.file_words.items()}
     total = Tally(stats.total.commits, stats.total.weight * scale)
     for position, commit in enumerate(delta.commits):
         weight = decay ** (len(delta.commits) - 1 - position)
         apply_renames(commit, files, cochange, file_words)
         total = total.plus(weight)
         add_commit(commit, weight, settings, files, cochange, words, file_words)
+        if on_progress is not None and position % REPORT_EVERY == 0:
+            on_progress(position / len(delta.commits))
+    if on_progress is not None:
+        on_progress(1.0)
     return HistoryStats(
         head=delta.until or stats.head,
         settings=settings,
         total=total,
-        files=files,
-        cochange=cochange,
-        words=words,
-        file_words=file_words,
+        files=_tallies(files),
+        cochange={a: _tallies(row) for a, row in cochange.items()},
+        words=_tallies(words),
+        file_words={p: _tallies(row) for p, row in file_words.items()},
         recent=kept_commits(stats.recent, delta.commits, settings.kept_commits),
     )
+
+
+Cell = list[float]
+"""A `Tally` while it is being counted, `[commits, weight]` (commits an int): counted in place, so
+that a commit adds to its cells instead of replacing a `Tally` per file, word and pair."""
+
+
+def _cells(table: Mapping[str, Tally], scale: float) -> dict[str, Cell]:
+    """Cells of `table`'s tallies, their weight decayed by `scale`."""
+    return {key: [tally.commits, tally.weight * scale] for key, tally in table.items()}
+
+
+def _tallies(cells: Mapping[str, Cell]) -> dict[str, Tally]:
+    """The tallies counted in `cells`, in the same order."""
+    return {key: Tally(int(cell[0]), cell[1]) for key, cell in cells.items()}
 
 
 def kept_commits(
@@ -148,9 +181,9 @@ def kept_commits(
 
 def apply_renames(
     commit: CommitChange,
-    files: dict[str, Tally],
-    cochange: dict[str, dict[str, Tally]],
-    file_words: dict[str, dict[str, Tally]],
+    files: dict[str, Cell],
+    cochange: dict[str, dict[str, Cell]],
+    file_words: dict[str, dict[str, Cell]],
 ) -> None:
     """Move every statistic of a renamed file to its new path, and drop deleted files."""
     for change in commit.changes:
@@ -160,57 +193,78 @@ def apply_renames(
             move_path(change.path, None, files, cochange, file_words)
 
 
+def _merge(table: dict[str, Cell], key: str, cell: Cell) -> None:
+    """Add `cell`'s counts to `table[key]`, or put it there when `key` has none."""
+    held = table.get(key)
+    if held is None:
+        table[key] = cell
+    else:
+        held[0] += cell[0]
+        held[1] += cell[1]
+
+
 def move_path(
     old: str,
     new: str | None,
-    files: dict[str, Tally],
-    cochange: dict[str, dict[str, Tally]],
-    file_words: dict[str, dict[str, Tally]],
+    files: dict[str, Cell],
+    cochange: dict[str, dict[str, Cell]],
+    file_words: dict[str, dict[str, Cell]],
 ) -> None:
     """Rename `old` to `new` in every table (None: forget `old`); counts merge if `new` has some."""
     tally = files.pop(old, None)
     if new is not None and tally is not None:
-        files[new] = files[new].merged(tally) if new in files else tally
+        _merge(files, new, tally)
     for other, shared in cochange.pop(old, {}).items():
         cochange[other].pop(old, None)
         if new is None or other == new:
             continue
         row = cochange.setdefault(new, {})
-        row[other] = row[other].merged(shared) if other in row else shared
-        cochange[other][new] = row[other]
+        _merge(row, other, shared)
+        cochange[other][new] = list(row[other])  # a cell of its own: each side is counted apart
     moved = file_words.pop(old, {})
     if new is not None and moved:
         target = file_words.setdefault(new, {})
         for word, count in moved.items():
-            target[word] = target[word].merged(count) if word in target else count
+            _merge(target, word, count)
 
 
 def add_commit(
     commit: CommitChange,
     weight: float,
     settings: HistorySettings,
-    files: dict[str, Tally],
-    cochange: dict[str, dict[str, Tally]],
-    words: dict[str, Tally],
-    file_words: dict[str, dict[str, Tally]],
+    files: dict[str, Cell],
+    cochange: dict[str, dict[str, Cell]],
+    words: dict[str, Cell],
+    file_words: dict[str, dict[str, Cell]],
 ) -> None:
     """Count one commit of the given recency weight."""
     paths = sorted({change.path for change in commit.changes if change.status != "D"})
     size = len(paths)
     discounted = weight * min(1.0, settings.sweep_size / size) if size else 0.0
-    for word in commit.words:
-        words[word] = words[word].plus(weight) if word in words else Tally(1, weight)
+    _count(words, commit.words, weight)
     for path in paths:
-        files[path] = files[path].plus(discounted) if path in files else Tally(1, discounted)
-        row = file_words.setdefault(path, {})
-        for word in commit.words:
-            row[word] = row[word].plus(discounted) if word in row else Tally(1, discounted)
+        _count(files, (path,), discounted)
+        row = file_words.get(path)
+        if row is None:
+            row = file_words[path] = {}
+        _count(row, commit.words, discounted)
     if 1 < size <= settings.max_pair_files:
         for a in paths:
-            row = cochange.setdefault(a, {})
-            for b in paths:
-                if a != b:
-                    row[b] = row[b].plus(discounted) if b in row else Tally(1, discounted)
+            row = cochange.get(a)
+            if row is None:
+                row = cochange[a] = {}
+            _count(row, [b for b in paths if b != a], discounted)
+
+
+def _count(cells: dict[str, Cell], keys: Iterable[str], weight: float) -> None:
+    """One more commit of `weight` for each of `keys`."""
+    for key in keys:
+        cell = cells.get(key)
+        if cell is None:
+            cells[key] = [1, weight]
+        else:
+            cell[0] += 1
+            cell[1] += weight
 
 
 def cochange_rows(stats: HistoryStats) -> Iterator[tuple[str, str, Tally]]:

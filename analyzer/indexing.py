@@ -4,8 +4,8 @@ A blob that is binary (a NUL byte near its start) or larger than `max_bytes` get
 `skipped` set and a logged warning, so it is cached like any other and never read again; bytes that
 are not UTF-8 are replaced. A blob the repository cannot give whole (missing or corrupt) gets an
 `unreadable` record and a warning too, but that record is not `lasting`: it is not cached, and the
-next scan tries the blob again. `index_files` skips blobs whose SHA is already known and shows a
-progress bar on long scans.
+next scan tries the blob again. `index_files` skips blobs whose SHA is already known, shows a
+progress bar on long scans, and tells an optional `on_progress` the fraction of its blobs done.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from analyzer.blobs import Unreadable, read_blobs
+from analyzer.build_progress import Report
 from analyzer.languages import PARSED_LANGUAGES, language_of
 from analyzer.records import UNREADABLE, FileRecord, ImportRef, Symbol, TrackedFile
 from analyzer.tags import extract_tags
@@ -43,13 +44,9 @@ def index_blob(path: str, blob_sha: str, content: bytes, max_bytes: int = MAX_FI
     if b"\0" in content[:BINARY_SNIFF_BYTES]:
         log.warning("skipping %s: binary content", path)
         return FileRecord(blob_sha=blob_sha, language=language, skipped="binary")
-    try:
-        text = content.decode("utf-8")
-        decode_errors = False
-    except UnicodeDecodeError:
+    decode_errors = not is_utf8(content)
+    if decode_errors:
         log.warning("%s is not valid UTF-8; undecodable bytes replaced", path)
-        text = content.decode("utf-8", errors="replace")
-        decode_errors = True
     symbols: tuple[Symbol, ...] = ()
     imports: tuple[ImportRef, ...] = ()
     if language in PARSED_LANGUAGES:
@@ -64,9 +61,20 @@ def index_blob(path: str, blob_sha: str, content: bytes, max_bytes: int = MAX_FI
         language=language,
         symbols=symbols,
         imports=imports,
-        words=word_counts(text, WORD_LIMIT),
+        words=word_counts(content, WORD_LIMIT),
         decode_errors=decode_errors,
     )
+
+
+def is_utf8(content: bytes) -> bool:
+    """True when `content` decodes as UTF-8 (its words are counted from the bytes either way)."""
+    if content.isascii():
+        return True
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def oversized_record(path: str, blob_sha: str, size: int, max_bytes: int) -> FileRecord:
@@ -93,10 +101,12 @@ def index_files(
     known_blobs: Collection[str] = frozenset(),
     max_bytes: int = MAX_FILE_BYTES,
     progress: bool = True,
+    on_progress: Report | None = None,
 ) -> dict[str, FileRecord]:
     """Records of the files whose blob SHA is not in `known_blobs`, keyed by blob SHA.
 
-    Each blob is read and parsed once even when several paths hold it.
+    Each blob is read and parsed once even when several paths hold it. `on_progress` hears the fraction
+    of these blobs done as they are, up to 1.
     """
     todo: dict[str, TrackedFile] = {}
     for tracked in files:
@@ -113,6 +123,10 @@ def index_files(
             records[tracked.blob_sha] = unreadable_record(tracked.path, tracked.blob_sha, content)
         else:
             records[tracked.blob_sha] = index_blob(tracked.path, tracked.blob_sha, content, max_bytes)
+        if on_progress is not None:
+            on_progress(len(records) / len(todo))
+    if on_progress is not None:
+        on_progress(1.0)
     return records
 
 

@@ -2,8 +2,9 @@
 
 `build_repo_index` is the whole pipeline over plain data: list tracked files, parse only blobs not
 in `known_records` (an `unreadable` one is tried again), resolve imports, and add only commits
-after `history.head`. The planner does the
-same steps itself with its stored records; this function is what benchmarks and tests use.
+after `history.head`, telling an optional `on_progress` how far it is (`analyzer.build_progress`). The
+planner does the same steps itself with its stored records; this function is what benchmarks and
+tests use.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzer.build_progress import HISTORY_READ, PARSED, Report, part
 from analyzer.history import read_history
 from analyzer.history_stats import HistorySettings, HistoryStats, accumulate_history
 from analyzer.imports import resolve_imports
@@ -44,8 +46,10 @@ def build_repo_index(
     history: HistoryStats | None = None,
     settings: HistorySettings | None = None,
     progress: bool = True,
+    on_progress: Report | None = None,
 ) -> RepoIndex:
-    """Index `repo` at HEAD, re-using `known_records` (by blob SHA) and adding to `history`."""
+    """Index `repo` at HEAD, re-using `known_records` (by blob SHA) and adding to `history`;
+    `on_progress` hears the fraction done, up to 1."""
     settings = settings or HistorySettings()
     files = tuple(list_tracked_files(repo))
     known = {
@@ -53,14 +57,20 @@ def build_repo_index(
         for sha, record in (known_records or {}).items()
         if record.version == INDEX_VERSION and record.lasting
     }
-    fresh = index_files(repo, files, known_blobs=known.keys(), progress=progress)
+    fresh = index_files(
+        repo, files, known_blobs=known.keys(), progress=progress, on_progress=part(on_progress, 0.0, PARSED)
+    )
     records = {**known, **fresh}
     current = {tracked.blob_sha for tracked in files}
     records = {sha: record for sha, record in records.items() if sha in current}
     graph = resolve_imports(records_by_path(files, records), [tracked.path for tracked in files])
     since = history.head if history is not None and history.settings == settings and history.head else None
     delta = read_history(repo, since=since)
-    stats = accumulate_history(history if since else None, delta, settings)
+    if on_progress is not None:
+        on_progress(HISTORY_READ)
+    stats = accumulate_history(
+        history if since else None, delta, settings, on_progress=part(on_progress, HISTORY_READ, 1.0)
+    )
     return RepoIndex(
         files=files,
         records=records,

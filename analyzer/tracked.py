@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from analyzer.git_cli import resolve_revision, run_git
@@ -23,8 +24,10 @@ def is_safe_path(path: str) -> bool:
     """True for a relative path that stays inside the repository (no `..`, not absolute)."""
     if not path or "\0" in path or "\\" in path or path.startswith("/") or os.path.isabs(path):
         return False
-    parts = PurePosixPath(path).parts
-    return all(part not in ("..", ".", "") for part in parts) and parts[0] != ".git"
+    parts: Sequence[str] = path.split("/")
+    if "" in parts or "." in parts:  # `a//b`, `./a`, `a/`: as pathlib reads them
+        parts = PurePosixPath(path).parts
+    return ".." not in parts and parts[0] != ".git"
 
 
 def list_tracked_files(repo: str | Path, rev: str = "HEAD") -> list[TrackedFile]:

@@ -8,11 +8,15 @@ The same function turns task text, commit messages, paths and file contents into
 from __future__ import annotations
 
 import functools
+import heapq
 import re
 from collections import Counter
+from operator import itemgetter
 
 WORD_PATTERN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+TOKEN_BYTES = bytes(byte if TOKEN_PATTERN.fullmatch(chr(byte)) else 0x20 for byte in range(256))
+"""A `bytes.translate` table that keeps the bytes of `TOKEN_PATTERN` and blanks every other."""
 MIN_LENGTH = 3
 
 STOP_WORDS = frozenset(
@@ -83,13 +87,18 @@ def text_words(text: str, keep_verbs: bool = False) -> list[str]:
     return [word for token in TOKEN_PATTERN.findall(text) for word in token_words(token, keep_verbs)]
 
 
-def word_counts(text: str, limit: int) -> tuple[tuple[str, int], ...]:
-    """The `limit` most frequent words of `text` with their counts, sorted by word."""
-    counts: Counter[str] = Counter()
-    for token, count in Counter(TOKEN_PATTERN.findall(text)).items():
+def word_counts(content: bytes, limit: int) -> tuple[tuple[str, int], ...]:
+    """The `limit` most frequent words of UTF-8 `content` with their counts, sorted by word (of
+    words as frequent as the last one kept, those met first).
+
+    Its tokens are its runs of `TOKEN_PATTERN` bytes, found by blanking every other byte: the tokens
+    of the decoded text, since in UTF-8 no byte of another character (nor of one replaced as
+    undecodable) is ASCII."""
+    counts: dict[str, int] = {}
+    for token, count in Counter(content.translate(TOKEN_BYTES).decode("ascii").split()).items():
         for word in token_words(token):
-            counts[word] += count
-    return tuple(sorted(counts.most_common(limit)))
+            counts[word] = counts.get(word, 0) + count
+    return tuple(sorted(heapq.nlargest(limit, counts.items(), key=itemgetter(1))))
 
 
 def path_words(path: str) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import analyzer
 from analyzer import RankConfig, RepoIndex
+from analyzer.build_progress import Report
 from analyzer.file_lookup import lookup_for
 from analyzer.merge_friendly import from_repository
 
@@ -58,16 +59,19 @@ class AnalyzerPredictor:
         self._prepared: str | None = None
         self._related: dict[str, dict[str, tuple[str, float]]] = {}
 
-    async def prepare(self, repo_path: str | None) -> None:
-        """Refresh (or build) the index of `repo_path`; `predict` then uses it."""
+    async def prepare(self, repo_path: str | None, progress: Report | None = None) -> None:
+        """Refresh (or build) the index of `repo_path`, telling `progress` how far; `predict` then
+        uses it."""
         self.index, self._prepared, self._friendly = None, repo_path, frozenset()
         self._related = {}
         if not repo_path:
             return
         if self.db is not None:
-            self.index, _ = await refresh_index(self.db, repo_path)
+            self.index, _ = await refresh_index(self.db, repo_path, on_progress=progress)
         else:
-            self.index = await asyncio.to_thread(analyzer.build_repo_index, repo_path, progress=False)
+            self.index = await asyncio.to_thread(
+                analyzer.build_repo_index, repo_path, progress=False, on_progress=progress
+            )
         paths = [f.path for f in self.index.files]
         self._friendly = await asyncio.to_thread(from_repository, repo_path, paths)
 

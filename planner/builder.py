@@ -75,7 +75,7 @@ class ExecutionPlanBuilder:
             raise NotFoundError(f"no project with id {project_id}")
         # before the transaction: preparing may need connections of its own
         with self.progress.stage("index"):
-            await self.predictor.prepare(project["repo_path"])
+            await self.predictor.prepare(project["repo_path"], self.progress.advance)
         async with self.db.transaction() as conn:
             with self.progress.stage("load"):
                 await lock_project(conn, project_id)

@@ -6,7 +6,9 @@ head and, when there are any, stores the accumulated history statistics anew. A 
 an unchanged repository parses nothing and reads no commit. Refreshes of one repository are
 serialised by an advisory lock; blob records are shared by every repository holding the blob, so
 only `lasting` ones are stored: a blob this repository cannot give whole (missing or corrupt) is
-skipped in this index, with the analyzer's warning, and read again by the next refresh.
+skipped in this index, with the analyzer's warning, and read again by the next refresh. An
+optional `on_progress` hears the fraction of the refresh done, shared out as the analyzer's
+`build_progress` says, up to 1.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from analyzer import (
     Symbol,
     Tally,
 )
+from analyzer.build_progress import HISTORY_READ, PARSED, Report, part
 
 from .database import Connection, Database
 
@@ -181,7 +184,11 @@ _warm: OrderedDict[tuple[str, str, str, int, HistorySettings], RepoIndex] = Orde
 
 
 async def refresh_index(
-    db: Database, repo: str | Path, settings: HistorySettings | None = None, progress: bool = False
+    db: Database,
+    repo: str | Path,
+    settings: HistorySettings | None = None,
+    progress: bool = False,
+    on_progress: Report | None = None,
 ) -> tuple[RepoIndex, RefreshReport]:
     """Bring the stored index of `repo` up to its HEAD and return it.
 
@@ -194,17 +201,21 @@ async def refresh_index(
     key = (db.url, path, head or "", analyzer.INDEX_VERSION, settings)
     if head is not None and (index := _warm.get(key)) is not None:
         _warm.move_to_end(key)
+        if on_progress is not None:
+            on_progress(1.0)
         return index, RefreshReport(len(index.files), 0, 0, 0, False)
-    index, report = await _refresh(db, path, settings, progress)
+    index, report = await _refresh(db, path, settings, progress, on_progress)
     if head is not None and report.unreadable == 0 and index.history.head == head:
         _warm[key] = index
         while len(_warm) > WARM_INDEXES:
             _warm.popitem(last=False)
+    if on_progress is not None:
+        on_progress(1.0)
     return index, report
 
 
 async def _refresh(
-    db: Database, path: str, settings: HistorySettings, progress: bool
+    db: Database, path: str, settings: HistorySettings, progress: bool, on_progress: Report | None
 ) -> tuple[RepoIndex, RefreshReport]:
     files = tuple(await asyncio.to_thread(analyzer.list_tracked_files, path))
     current = sorted({f.blob_sha for f in files})
@@ -216,7 +227,14 @@ async def _refresh(
         known = {
             r["blob_sha"] for r in await conn.fetch_all("blobs_known", {"shas": current, "version": version})
         }
-        fresh = await asyncio.to_thread(analyzer.index_files, path, files, known, progress=progress)
+        fresh = await asyncio.to_thread(
+            analyzer.index_files,
+            path,
+            files,
+            known,
+            progress=progress,
+            on_progress=part(on_progress, 0.0, PARSED),
+        )
         await _store_records(conn, (r for r in fresh.values() if r.lasting))
         unreadable = {sha: r for sha, r in fresh.items() if not r.lasting}
         records = {**await _load_records(conn, current), **unreadable}
@@ -238,8 +256,11 @@ async def _refresh(
         stored = await _load_history(conn, repository)
         usable = stored if stored is not None and stored.settings == settings else None
         delta = await asyncio.to_thread(analyzer.read_history, path, usable.head if usable else None)
+        if on_progress is not None:
+            on_progress(HISTORY_READ)
         rebuilt = bool(delta.commits) or delta.full or usable is None
-        stats = analyzer.accumulate_history(usable, delta, settings) if rebuilt else usable
+        counted = part(on_progress, HISTORY_READ, 1.0)
+        stats = analyzer.accumulate_history(usable, delta, settings, counted) if rebuilt else usable
         assert stats is not None
         if rebuilt:
             await _store_history(conn, repository["id"], stats)

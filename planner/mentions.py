@@ -12,7 +12,7 @@ import asyncio
 import re
 import subprocess
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -35,10 +35,13 @@ class FilePredictor(Protocol):
     """Anything that predicts, per task id, the files it will touch, best first.
 
     `prepare` runs before the build's transaction (it may use its own connections, e.g. to
-    refresh a stored index); `predict` runs inside it and must not wait for another connection.
+    refresh a stored index) and tells `progress`, if given, the fraction of it done; `predict`
+    runs inside it and must not wait for another connection.
     """
 
-    async def prepare(self, repo_path: str | None) -> None: ...
+    async def prepare(
+        self, repo_path: str | None, progress: Callable[[float], None] | None = None
+    ) -> None: ...
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]
@@ -140,7 +143,7 @@ class MentionPredictor:
     def __init__(self, weights: MentionWeights | None = None) -> None:
         self.weights = weights or MentionWeights()
 
-    async def prepare(self, repo_path: str | None) -> None:
+    async def prepare(self, repo_path: str | None, progress: Callable[[float], None] | None = None) -> None:
         """Nothing to prepare: tracked files are listed when predicting."""
 
     def merge_friendly(self) -> frozenset[str]:

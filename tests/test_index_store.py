@@ -85,6 +85,16 @@ async def test_refresh_is_incremental_and_equals_a_cold_index(db: Database, tmp_
     assert any(s.name == "delete_user" for s in after.records[users.blob_sha].symbols)
 
 
+async def test_a_refresh_reports_its_progress_up_to_one(db: Database, tmp_path: Path) -> None:
+    repo = shop(tmp_path / "shop")
+    cold: list[float] = []
+    await refresh_index(db, repo, on_progress=cold.append)
+    assert len(cold) > 3 and cold == sorted(cold) and cold[-1] == 1.0 and cold[0] >= 0.0
+    warm: list[float] = []  # kept in this process: done at once
+    await refresh_index(db, repo, on_progress=warm.append)
+    assert warm == [1.0]
+
+
 async def test_rewritten_history_is_read_again(db: Database, tmp_path: Path) -> None:
     repo = shop(tmp_path / "shop")
     await refresh_index(db, repo)

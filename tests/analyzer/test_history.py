@@ -13,6 +13,7 @@ from analyzer import (
     HistorySettings,
     HistoryStats,
     accumulate_history,
+    build_repo_index,
     change_rate,
     cochange_confidence,
     cochange_rows,
@@ -200,3 +201,12 @@ def test_deltas_that_do_not_meet_are_refused() -> None:
         merge_deltas(first, HistoryDelta("z", "c", False, (commit("c", "x.py"),)))
     replacement = HistoryDelta(None, "d", True, ())
     assert merge_deltas(first, replacement) is replacement
+
+
+def test_building_an_index_reports_its_progress_up_to_one(shop: Path) -> None:
+    cold: list[float] = []
+    index = build_repo_index(shop, progress=False, on_progress=cold.append)
+    assert len(cold) > 3 and cold == sorted(cold) and cold[-1] == 1.0 and cold[0] >= 0.0
+    warm: list[float] = []  # nothing to parse or count: still goes forward, to the end
+    build_repo_index(shop, index.records, index.history, progress=False, on_progress=warm.append)
+    assert warm and warm == sorted(warm) and warm[-1] == 1.0
