@@ -363,10 +363,16 @@ async def test_each_round_probes_one_hash_table_of_the_graph(db: Database, shape
     (union,) = [node for node in nodes(plan) if node["Node Type"] == "Recursive Union"]
     each_round = child(union, "Inner")
     joins = [n for n in nodes(each_round) if "Join" in n["Node Type"] or n["Node Type"] == "Nested Loop"]
-    assert [(j["Node Type"], j["Join Type"]) for j in joins] == [("Hash Join", "Left")]
-    (join,) = joins
-    # the round's rows probe ...
-    assert child(join, "Outer")["Node Type"] == "WorkTable Scan"
+    kinds = [(j["Node Type"], j["Join Type"]) for j in joins]
+    assert kinds == [("Nested Loop", "Inner"), ("Hash Join", "Inner")]
+    (round_row, join) = joins
+    # a round is one row (its frontier and waiting tasks as arrays), taken with what it computes ...
+    assert child(round_row, "Outer")["Node Type"] == "WorkTable Scan"
+    # ... and merged without sorting or windows
+    assert not {n["Node Type"] for n in nodes(each_round)} & {"Sort", "Incremental Sort", "WindowAgg"}
+    # the frontier's tasks probe ...
+    probing = child(join, "Outer")
+    assert (probing["Node Type"], probing.get("Function Name")) == ("Function Scan", "unnest")
     # ... a hash table of the graph, built once: not rebuilt (nor the graph re-read) per round
     hashed = child(join, "Inner")
     assert hashed["Node Type"] == "Hash"
