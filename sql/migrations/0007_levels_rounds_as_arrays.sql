@@ -5,10 +5,11 @@
 -- Now a round is one row: its level, the frontier as an array, and the waiting tasks with their
 -- counts as two parallel arrays. The next round unnests the frontier, follows its outgoing edges
 -- through the same once-built hash table of the graph, adds the waiting tasks and groups by task
--- in one hash aggregate: no sort, no window, no per-task rows between rounds. The recursion ends
--- on the first round with an empty frontier, so a cycle needs no separate progress check: what
--- is still waiting then lies on, or behind, a cycle and is not levelled. Each edge is still
--- followed exactly once and no path is ever enumerated.
+-- in one hash aggregate: no sort, no window, no per-task rows between rounds. The arrays are
+-- unnested in select lists, which stream their rows, not in FROM, where a function scan stores
+-- them first. The recursion ends on the first round with an empty frontier, so a cycle needs no
+-- separate progress check: what is still waiting then lies on, or behind, a cycle and is not
+-- levelled. Each edge is still followed exactly once and no path is ever enumerated.
 --
 -- Every round probes the one hash table of the graph (see ROWS in 0002_levels.sql): no merge
 -- join (it would re-read the sorted graph every round) and no nested loop for the edges (it
@@ -49,16 +50,15 @@ AS $$
                 SELECT x.id, (min(x.remaining) - count(x.followed))::integer AS remaining
                 FROM (
                     SELECT g.task_id AS id, g.in_degree AS remaining, true AS followed
-                    FROM unnest(r.frontier) AS f(id)
+                    FROM (SELECT unnest(r.frontier) AS id) f
                     JOIN graph g ON g.depends_on_task_id = f.id
                   UNION ALL
-                    SELECT w.id, w.remaining, NULL
-                    FROM unnest(r.waiting, r.remaining) AS w(id, remaining)
+                    SELECT unnest(r.waiting), unnest(r.remaining), NULL
                 ) x
                 GROUP BY x.id
             ) c
         ) n
         WHERE r.frontier IS NOT NULL
     )
-    SELECT f.id, r.lvl FROM rounds r CROSS JOIN LATERAL unnest(r.frontier) AS f(id);
+    SELECT unnest(r.frontier), r.lvl FROM rounds r;
 $$;
