@@ -244,6 +244,28 @@ async def test_long_chain(db: Database) -> None:
     assert await sql_levels(db, await store(db, g)) == {key: n for n, key in enumerate(keys)}
 
 
+async def test_task_waits_untouched_over_many_rounds(db: Database) -> None:
+    # Z waits on the chain's first and last task: reached in the first round, it is carried along
+    # until the last; Y waits on Z and on the chain's start as well
+    keys = [f"T{n}" for n in range(60)]
+    chain = tuple((b, a, "hard") for a, b in itertools.pairwise(keys))
+    waiting = (("Z", "T0", "hard"), ("Z", "T59", "hard"), ("Y", "Z", "hard"), ("Y", "T1", "hard"))
+    g = Graph({key: False for key in ["Y", "Z", *keys]}, chain + waiting)
+    expected = {key: n for n, key in enumerate(keys)} | {"Z": 60, "Y": 61}
+    assert await sql_levels(db, await store(db, g)) == expected
+
+
+async def test_tasks_still_waiting_when_the_rounds_end_are_not_levelled(db: Database) -> None:
+    # W waits on A (levelled) and on C, which is on the cycle C -> D -> C: the rounds end with W
+    # still waiting, and only the cycle is named
+    g = graph("A", "B", "C", "D", "W", hard="B>A W>A W>C C>D D>C")
+    project_id = await store(db, g)
+    assert await unchecked_levels(db, project_id) == {"A": 0, "B": 1}
+    with pytest.raises(DependencyCycleError) as caught:
+        await sql_levels(db, project_id)
+    assert caught.value.cycle in (["C", "D", "C"], ["D", "C", "D"])
+
+
 async def test_two_projects_do_not_mix(db: Database) -> None:
     first = await store(db, graph("T1", "T2", "T3", hard="T2>T1 T3>T2"))
     second = await store(db, graph("T1", "T2", "T3", hard="T3>T1"))
@@ -363,10 +385,15 @@ async def test_each_round_probes_one_hash_table_of_the_graph(db: Database, shape
     (union,) = [node for node in nodes(plan) if node["Node Type"] == "Recursive Union"]
     each_round = child(union, "Inner")
     joins = [n for n in nodes(each_round) if "Join" in n["Node Type"] or n["Node Type"] == "Nested Loop"]
-    assert [(j["Node Type"], j["Join Type"]) for j in joins] == [("Hash Join", "Left")]
-    (join,) = joins
-    # the round's rows probe ...
-    assert child(join, "Outer")["Node Type"] == "WorkTable Scan"
+    kinds = [(j["Node Type"], j["Join Type"]) for j in joins]
+    assert kinds == [("Nested Loop", "Inner"), ("Hash Join", "Inner")]
+    (round_row, join) = joins
+    # a round is one row (its frontier and waiting tasks as arrays), taken with what it computes ...
+    assert child(round_row, "Outer")["Node Type"] == "WorkTable Scan"
+    # ... and merged without sorting or windows
+    assert not {n["Node Type"] for n in nodes(each_round)} & {"Sort", "Incremental Sort", "WindowAgg"}
+    # the frontier's tasks, unnested from the round's row, probe ...
+    assert child(join, "Outer")["Node Type"] == "ProjectSet"
     # ... a hash table of the graph, built once: not rebuilt (nor the graph re-read) per round
     hashed = child(join, "Inner")
     assert hashed["Node Type"] == "Hash"
