@@ -37,6 +37,22 @@ class SearchConfig:
     background_risk: float = 0.1
     """Chance that two tasks running concurrently meet in a file nobody predicted: with it, of two
     equally short packings the one with fewer concurrent pairs wins."""
+    slice_tasks: int = 400
+    """A dependency level of more tasks is packed in slices of this many, by priority, one after
+    another (`slices`): conflicts are looked for within a slice, so that the pairs weighed grow
+    with n · slice_tasks, not n². A slice fills `slice_tasks / max_worktrees` batches or more,
+    so little parallelism is lost at the seams."""
+
+
+def slices(tasks: Sequence[PlanningTask], size: int) -> list[list[PlanningTask]]:
+    """One level's tasks in slices of at most `size` (0: one slice), by priority, then id; sized
+    evenly, so that no slice is a small remainder."""
+    ordered = sorted(tasks, key=lambda t: (t.priority, t.id))
+    if size <= 0 or len(ordered) <= size:
+        return [ordered] if ordered else []
+    count = -(-len(ordered) // size)
+    bounds = [round(n * len(ordered) / count) for n in range(count + 1)]
+    return [ordered[bounds[n] : bounds[n + 1]] for n in range(count)]
 
 
 def _colour(tasks: Sequence[PlanningTask], edges: dict[int, set[int]]) -> list[list[PlanningTask]]:

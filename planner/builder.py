@@ -16,7 +16,7 @@ from typing import Any
 
 from analyzer.merge_friendly import by_name
 
-from .batches import split_level
+from .batches import SearchConfig, slices, split_level
 from .conflicts import (
     ConflictConfig,
     Footprint,
@@ -51,8 +51,10 @@ class ExecutionPlanBuilder:
         settings: Settings | None = None,
         predictor: FilePredictor | None = None,
         progress: Progress | None = None,
+        search: SearchConfig | None = None,
     ) -> None:
         self.db = db
+        self.search = search or SearchConfig()
         self.progress = progress or Progress()
         self.settings = settings or load_settings()
         self.predictor: FilePredictor = predictor or default_predictor(db)
@@ -62,7 +64,8 @@ class ExecutionPlanBuilder:
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
         self._footprints: dict[int, Footprint] = {}
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
-        self._partners: dict[int, set[int]] = {}  # task -> the tasks it can meet (candidate pairs)
+        self._partners: dict[int, set[int]] = {}  # task -> the tasks of its group it can meet
+        self._group_of: dict[int, int] = {}  # task -> the level or slice it is packed with
         self._related: Related | None = getattr(self.predictor, "related", None)
         self._friendly: dict[str, bool] = {}
 
@@ -110,22 +113,24 @@ class ExecutionPlanBuilder:
         """The plan of tasks whose levels and predicted files are known (no I/O)."""
         self._tasks = {t.id: t for t in tasks}
         self._pairs, self._footprints, self._friendly = {}, {}, {}
-        with self.progress.stage("conflicts"):
-            prints = {t.id: self._footprint(t) for t in tasks}
-            self._partners = {}
-            for a, b in candidate_pairs(tasks, prints, ConflictConfig(), self._related):
-                self._partners.setdefault(a, set()).add(b)
-                self._partners.setdefault(b, set()).add(a)
         levels: dict[int, list[PlanningTask]] = {}
         for task in tasks:
             levels.setdefault(task.level, []).append(task)
+        # each level, or each slice of a big level, is packed on its own (`SearchConfig.slice_tasks`)
+        size = self.search.slice_tasks
+        groups = [part for level in sorted(levels) for part in slices(levels[level], size)]
+        self._group_of = {t.id: n for n, group in enumerate(groups) for t in group}
+        self._partners = {}
         self._conflicts = []
         self._split_with = {}
         self._grouped = {}
         parts: list[list[PlanningTask]] = []
-        for done, level in enumerate(sorted(levels)):
-            members = levels[level]
+        for done, members in enumerate(groups):
             with self.progress.stage("conflicts"):
+                prints = {t.id: self._footprint(t) for t in members}
+                for a, b in candidate_pairs(members, prints, ConflictConfig(), self._related):
+                    self._partners.setdefault(a, set()).add(b)
+                    self._partners.setdefault(b, set()).add(a)
                 conflicts = self._level_conflicts(members)
             with self.progress.stage("pack"):
                 self._conflicts.extend(conflicts)
@@ -139,9 +144,10 @@ class ExecutionPlanBuilder:
                         self.settings.max_worktrees,
                         self.settings.default_task_minutes,
                         risks=[c for c in conflicts if not self._splits(c)],
+                        search=self.search,
                     )
                 )
-                self.progress.advance((done + 1) / (len(levels) + 1))
+                self.progress.advance((done + 1) / (len(groups) + 1))
         with self.progress.stage("pack"):
             parts = rebalance(parts, self._minutes_of, self._meets, self._busiest, self._risk)
             self._conflicts.extend(self._across_levels(parts))
@@ -163,8 +169,8 @@ class ExecutionPlanBuilder:
         )
 
     def _level_conflicts(self, members: Sequence[PlanningTask]) -> list[FileConflict]:
-        """Every pair of one level's tasks predicted to conflict, once each, as `conflicts.find_conflicts`
-        finds them, from the plan's candidate pairs (each pair's conflicts computed once)."""
+        """Every pair of one level's (or slice's) tasks predicted to conflict, once each, as
+        `conflicts.find_conflicts` finds them, from their candidate pairs (each pair computed once)."""
         ids = {t.id for t in members}
         found = []
         for task in sorted(members, key=lambda t: t.id):
@@ -230,10 +236,12 @@ class ExecutionPlanBuilder:
         return [t for t in members if t.id in ids]
 
     def _pair_conflicts(self, a: PlanningTask, b: PlanningTask) -> list[FileConflict]:
-        """The conflicts (every type) between two tasks, ids ascending (computed once a pair)."""
+        """The conflicts (every type) between two tasks, ids ascending (computed once a pair; two
+        tasks of one packing group that are not candidates cannot meet)."""
         first, second = sorted((a, b), key=lambda t: t.id)
         key = (first.id, second.id)
-        if second.id not in self._partners.get(first.id, ()):
+        together = self._group_of.get(first.id) == self._group_of.get(second.id)
+        if together and second.id not in self._partners.get(first.id, ()):
             return []
         if key not in self._pairs:
             self._pairs[key] = self._compute_pair(first, second)
@@ -272,13 +280,14 @@ class ExecutionPlanBuilder:
         )
 
     def _across_levels(self, parts: Sequence[Sequence[PlanningTask]]) -> list[FileConflict]:
-        """The conflicts between tasks of different levels that ended in one batch: reported, and
-        recorded for the worktree grouping."""
+        """The conflicts between tasks of different levels (or slices) that ended in one batch:
+        reported, and recorded for the worktree grouping."""
         found = []
+        group_of = self._group_of
         for part in parts:
             for n, a in enumerate(part):
                 for b in part[n + 1 :]:
-                    if a.level == b.level:
+                    if group_of[a.id] == group_of[b.id]:
                         continue
                     conflict = reported(self._pair_conflicts(a, b), self._splits)
                     if conflict is not None:
@@ -372,5 +381,6 @@ class ExecutionPlanBuilder:
                 self._splits,
                 self.settings,
                 self.is_merge_friendly,
+                self._group_of,
             ),
         }

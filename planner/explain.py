@@ -149,20 +149,22 @@ def explain_plan(
     splits: Splits,
     settings: Settings,
     friendly: Friendly | None = None,
+    groups: Mapping[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """The reasons the plan of `batches` (each with its worktrees) is less parallel than the
     dependency levels of `tasks` allow, most costly first; empty when it is as parallel.
-    `friendly` tells merge-friendly files, as the conflicts were found with."""
+    `friendly` tells merge-friendly files, as the conflicts were found with; `groups` the level
+    or slice each task was packed with (by default its level)."""
     ctx = _Context(tasks, splits, settings, friendly)
     placed = {t for batch, _ in batches for t in batch.task_ids if t in tasks}
+    group = dict(groups) if groups is not None else {t: tasks[t].level for t in placed}
     levels: dict[int, _Level] = {}
     for task_id in sorted(placed):
-        task = tasks[task_id]
-        levels.setdefault(task.level, _Level(task.level)).members.append(task)
+        levels.setdefault(group[task_id], _Level(group[task_id])).members.append(tasks[task_id])
     for conflict in conflicts:
         a, b = conflict.task_ids
-        if a in placed and b in placed and tasks[a].level == tasks[b].level and splits(conflict):
-            levels[tasks[a].level].conflicts.append(conflict)
+        if a in placed and b in placed and group[a] == group[b] and splits(conflict):
+            levels[group[a]].conflicts.append(conflict)
     for level in levels.values():  # each level as packed on its own (before tasks move between)
         level.minutes, level.batches = _packed(level.members, level.conflicts, ctx)
     planned = sum(batch_minutes(worktrees) for _, worktrees in batches)

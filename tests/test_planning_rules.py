@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planner.batches import SearchConfig, slices
 from planner.builder import ExecutionPlanBuilder
 from planner.conflicts import find_conflicts, splits
 from planner.model import ExecutionPlan, PredictedFile
@@ -350,3 +351,39 @@ def test_hints_of_the_task_list_are_evidence() -> None:
     plan = builder(split_on=("same_file",)).plan("p", hinted)
     assert plan.predicted_conflicts[0].strength == round(0.5 * 0.5 * 0.5, 3)
     assert frozenset((3, 4)) in concurrent_pairs(plan)
+
+
+def test_a_big_level_is_packed_in_slices_and_still_keeps_conflicting_tasks_apart() -> None:
+    # 24 tasks of one level, in 6 epics, over 5 files: every file shared across the slices of 5
+    tasks = [
+        task(n, n % 6, [f"pkg/m{n % 5}.py", f"doc/d{n % 7}.md"], minutes=10 + n % 3) for n in range(1, 25)
+    ]
+    search = SearchConfig(slice_tasks=5)
+    b = ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=3), search=search)
+    plan = b.plan("p", tasks)
+    assert sorted(t for batch in plan.batches for t in batch.task_ids) == list(range(1, 25))
+    truth = find_conflicts(tasks, split_on=("same_file",))
+    concurrent = concurrent_pairs(plan)
+    splitting = [c for c in truth if splits(c, ("same_file",), 0.0)]
+    assert splitting and all(frozenset(c.task_ids) not in concurrent for c in splitting)
+    # conflicts are looked for within a slice, and between any two tasks that share a batch
+    slice_of = {t.id: n for n, part in enumerate(slices(tasks, 5)) for t in part}
+    batch_of = {t: batch.batch_id for batch in plan.batches for t in batch.task_ids}
+    reported = {c.task_ids for c in plan.predicted_conflicts}
+    for conflict in truth:
+        a, b_ = conflict.task_ids
+        if slice_of[a] == slice_of[b_] or batch_of[a] == batch_of[b_]:
+            assert conflict.task_ids in reported
+    assert any(
+        slice_of[a] != slice_of[b_] for a, b_ in (c.task_ids for c in truth) if (a, b_) not in reported
+    )
+    assert all(b.validate_batch(batch, plan.predicted_conflicts) for batch in plan.batches)
+
+
+def test_slices_are_even_and_in_priority_order() -> None:
+    tasks = [task(n, 1, [], priority=(n * 7) % 5) for n in range(1, 12)]
+    parts = slices(tasks, 4)
+    assert [len(p) for p in parts] == [4, 3, 4]
+    flat = [t for p in parts for t in p]
+    assert flat == sorted(tasks, key=lambda t: (t.priority, t.id))
+    assert slices(tasks, 0) == [flat] and slices([], 4) == []
