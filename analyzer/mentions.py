@@ -24,6 +24,10 @@ IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][
 CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]|^[A-Z][a-z0-9]+[A-Z]")
 FILE_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}$")
 BRAND = re.compile(r"^[A-Z][a-z0-9]*\.js$")
+ROLE = re.compile(r"(?<![\w`]):(?:[\w-]+:)*([\w-]+):`([^`\n]{1,120})`")
+"""A Sphinx cross-reference, `:class:`.MetaData``, `:py:meth:`~Session.merge``: its role and
+target. Only the `file` and `download` roles name files; the others name code."""
+FILE_ROLES = frozenset({"file", "download"})
 ROLE_RANK: dict[Role, int] = {"read": 0, "mention": 1, "change": 2}
 KNOWN_EXTENSIONS = frozenset(
     """py pyi js jsx mjs cjs ts tsx mts cts go rs java kt kts rb php c h cc cpp hpp cs swift scala md
@@ -98,7 +102,11 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line.text) + 1)
+    references = [m for m in ROLE.finditer(text) if m.group(1) not in FILE_ROLES]
+    in_reference = {at for m in references for at in range(m.start(2), m.end(2))}
     for match in PATH_TOKEN.finditer(text):
+        if match.start() in in_reference or text.startswith("(", match.end()):
+            continue  # `:class:`.MetaData``, `.where()`: names of code, not (dot)files
         token = match.group(0).rstrip(".")
         as_code = text[match.start() - 1 : match.start()] in ("`", "'", '"')
         if BRAND.match(token) and not as_code:
@@ -135,6 +143,8 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
             quotes[path] = f"in a tree of files: {path}"
     focus = focus_text(text, title)
     quoted_spans = [next(g for g in match.groups() if g) for match in QUOTED.finditer(focus)]
+    # a reference's target as written, less the `~` and `.` that only say how Sphinx finds it
+    quoted_spans += [m.group(2).lstrip("~.") for m in ROLE.finditer(focus) if m.group(1) not in FILE_ROLES]
     quoted_set = set(quoted_spans)
     for span in [focus, *quoted_spans]:
         for match in IDENTIFIER.finditer(span):

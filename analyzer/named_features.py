@@ -16,6 +16,9 @@ from analyzer.mentions import DOTFILE, Mentions, is_file_name
 from analyzer.rank_config import RankConfig
 from analyzer.vocabulary import CHANGE_VERBS, STOP_WORDS
 
+BARE_DOTNAME = re.compile(r"^\.[A-Za-z]\w*$")
+"""`.env`, `.table`: one word after a dot (not `.env.example`, not `.eslintrc.js`)."""
+
 Features = dict[str, dict[str, tuple[float, str]]]
 """path → feature → (value, evidence)."""
 
@@ -91,7 +94,13 @@ def mention_features(
         elif (
             path not in lookup.directories
             and (is_file_name(path) or bool(DOTFILE.match(path)))
-            and ("/" in path or path in mentions.created or mentions.role(path) == "change")
+            and (
+                "/" in path
+                or path in mentions.created
+                # a bare `.name` the repository lacks is as often an attribute (`.table`) as a
+                # dotfile: a new file only when the text creates it
+                or (mentions.role(path) == "change" and not BARE_DOTNAME.match(path))
+            )
         ):
             target = new_file_path(lookup, path, mentions, anchors)
             if target is not None:

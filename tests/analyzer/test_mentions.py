@@ -112,3 +112,14 @@ def test_dotfiles_and_paths_written_from_the_top() -> None:
     assert {".env.example", ".github/workflows/test.yml"} <= set(mentions.paths)
     assert mentions.rooted == ("apps/web/page.tsx",)  # a path only if `apps/` is at the repository's top
     assert extract_mentions("Write /etc/cron.d/job.py").paths == ()
+
+
+def test_sphinx_references_name_code_not_dotfiles() -> None:
+    text = (
+        "Fixed issue where :class:`.MetaData` and :meth:`~.Session.merge` failed with :attr:`.c`;"
+        " see :file:`setup.cfg`, and keep `.gitignore` as it is"
+    )
+    m = extract_mentions(text)
+    assert ".MetaData" not in m.paths and ".c" not in m.paths  # not files to create
+    assert "MetaData" in m.identifiers and "Session.merge" in m.dotted  # the code they name
+    assert {"setup.cfg", ".gitignore"} <= set(m.paths)  # the file role and a real dotfile still count
