@@ -48,6 +48,7 @@ class WordPosting:
 class FileArrays:
     """Positions of the index's current files (sorted paths) and the arrays ranking reads."""
 
+    index: RepoIndex
     lookup: FileLookup
     paths: tuple[str, ...]
     position: dict[str, int]
@@ -66,6 +67,8 @@ class FileArrays:
     _commits: dict[str, Positions | None] = field(default_factory=dict)
     _recent: dict[float, Floats] = field(default_factory=dict)
     _directories: dict[str, Positions] = field(default_factory=dict)
+    _partners: dict[tuple[str, int], tuple[Positions, Floats]] = field(default_factory=dict)
+    _links: dict[str, tuple[Positions, Positions]] = field(default_factory=dict)
 
     def positions_of(self, paths: object) -> Positions:
         """The positions of `paths` (an iterable of current paths)."""
@@ -113,6 +116,37 @@ class FileArrays:
         found = self._directories.get(directory)
         if found is None:
             found = self._directories[directory] = self.positions_of(self.lookup.directories[directory])
+        return found
+
+    def partners(self, seed: str, min_commits: int) -> tuple[Positions, Floats]:
+        """The current files that changed with `seed` in at least `min_commits` commits, and the
+        weighted share of `seed`'s changes that changed them too (at most 1)."""
+        key = (seed, min_commits)
+        found = self._partners.get(key)
+        if found is None:
+            stats = self.index.history
+            changes = stats.files.get(seed)
+            pairs = [
+                (self.position[other], min(1.0, pair.weight / changes.weight))
+                for other, pair in stats.cochange.get(seed, {}).items()
+                if changes is not None
+                and changes.weight > 0
+                and pair.commits >= min_commits
+                and other in self.position
+            ]
+            found = self._partners[key] = (
+                np.array([at for at, _ in pairs], dtype=np.intp),
+                np.array([share for _, share in pairs], dtype=np.float64),
+            )
+        return found
+
+    def links(self, seed: str) -> tuple[Positions, Positions]:
+        """The current files `seed` imports, and those that import it."""
+        found = self._links.get(seed)
+        if found is None:
+            targets = [t for t in self.index.imports.get(seed, ()) if t in self.position]
+            importers = [i for i in self.lookup.imported_by.get(seed, ()) if i in self.position]
+            found = self._links[seed] = (self.positions_of(targets), self.positions_of(importers))
         return found
 
     def recent(self, half_life: float) -> Floats:
@@ -166,6 +200,7 @@ def build_arrays(index: RepoIndex) -> FileArrays:
         )
     sizes = [len(commit.paths) for commit in lookup.commits]
     return FileArrays(
+        index=index,
         lookup=lookup,
         paths=paths,
         position=position,

@@ -34,12 +34,14 @@ from analyzer.signals import (
     SPREAD_FEATURES,
     Dense,
     Mask,
+    Spread,
     context_features,
     dense_evidence,
     dense_features,
     rate_evidence,
     rate_values,
     similar_commit_features,
+    spread_evidence,
     spread_features,
 )
 
@@ -78,11 +80,9 @@ def weight_of(config: RankConfig, feature: str) -> float:
     return value
 
 
-def score(row: Row, config: RankConfig, names: tuple[str, ...] | None = None) -> float:
-    """The weighted sum of the (named) features of one file."""
-    return sum(
-        weight_of(config, name) * value for name, (value, _) in row.items() if not names or name in names
-    )
+def score(row: Row, config: RankConfig) -> float:
+    """The weighted sum of the features of one file."""
+    return sum(weight_of(config, name) * value for name, (value, _) in row.items())
 
 
 @dataclass
@@ -99,7 +99,7 @@ class Scored:
     similar: Features
     rates: dict[str, Floats]
     context: Row
-    spread: Features
+    spread: Spread | None
     candidate: Mask
     logits: Floats
     outside: dict[str, float]
@@ -127,7 +127,11 @@ class Scored:
                         rate_evidence(self.arrays, self.config, name, at),
                     )
         row.update(self.context)
-        row.update(self.spread.get(path, {}))
+        if at is not None and self.spread is not None:
+            for name in SPREAD_FEATURES:
+                if self.spread.values[name][at] > 0:
+                    evidence = spread_evidence(self.arrays, self.spread, name, at)
+                    row[name] = (float(self.spread.values[name][at]), evidence)
         return row
 
     def candidates(self) -> dict[str, float]:
@@ -175,7 +179,7 @@ def scored(index: RepoIndex, text: str, config: RankConfig, planned: frozenset[s
                 logits[at] += score(row, config)
                 candidate[at] = True
     result = Scored(
-        arrays, config, mentions, named, dense, similar, rates, context, {}, candidate, logits, outside
+        arrays, config, mentions, named, dense, similar, rates, context, None, candidate, logits, outside
     )
     first, first_outside = result.confidences(logits, outside)
     seeds = [
@@ -185,17 +189,12 @@ def scored(index: RepoIndex, text: str, config: RankConfig, planned: frozenset[s
         ),
         *((p, c) for p, c in first_outside.items() if c >= config.seed_min),
     ]
-    result.spread = spread_features(index, arrays, seeds, config)
-    if result.spread:
-        result.logits = logits = logits.copy()
-        result.outside = outside = dict(outside)
-        for path, row in result.spread.items():
-            at = arrays.position.get(path)
-            if at is None:
-                outside[path] = outside.get(path, base) + score(row, config, SPREAD_FEATURES)
-            else:
-                logits[at] += score(row, config, SPREAD_FEATURES)
-                candidate[at] = True
+    spread = result.spread = spread_features(arrays, seeds, config)
+    if spread.seeds:
+        result.logits = logits.copy()
+        for name in SPREAD_FEATURES:
+            result.logits += weight_of(config, name) * spread.values[name]
+        candidate |= spread.touched
     return result
 
 

@@ -272,26 +272,59 @@ def similar_commit_features(arrays: FileArrays, words: list[str], config: RankCo
     return features
 
 
-def spread_features(
-    index: RepoIndex, arrays: FileArrays, seeds: Iterable[tuple[str, float]], config: RankConfig
-) -> Features:
+@dataclass
+class Spread:
+    """What the seeds lend: `cochange` and `imports` of every file, and which seed lent each."""
+
+    size: int
+    seeds: list[str] = field(default_factory=list)
+    values: dict[str, Floats] = field(default_factory=dict)
+    lender: dict[str, Positions] = field(default_factory=dict)
+    imported: Mask = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    """Per file, whether its `imports` came from a seed that imports it (else one it imports)."""
+    touched: Mask = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+
+    def __post_init__(self) -> None:
+        for name in SPREAD_FEATURES:
+            self.values[name] = np.zeros(self.size)
+            self.lender[name] = np.full(self.size, -1, dtype=np.intp)
+        self.imported = np.zeros(self.size, dtype=np.bool_)
+        self.touched = np.zeros(self.size, dtype=np.bool_)
+
+    def lend(self, name: str, at: Positions, values: Floats, seed: int) -> Mask:
+        """Give `values` to the files at `at` where they are more than they have (as `put`)."""
+        better: Mask = values > self.values[name][at]
+        self.values[name][at[better]] = np.minimum(values[better], 1.0)
+        self.lender[name][at[better]] = seed
+        self.touched[at] = True
+        return better
+
+
+def spread_features(arrays: FileArrays, seeds: Iterable[tuple[str, float]], config: RankConfig) -> Spread:
     """From each seed (a file at least `seed_min` confident): its co-change partners and import
     neighbours."""
-    features: Features = defaultdict(dict)
-    stats = index.history
+    spread = Spread(len(arrays.paths))
     for seed, confidence in seeds:
         if confidence < config.seed_min:
             continue
-        changes = stats.files.get(seed)
-        for other, pair in stats.cochange.get(seed, {}).items():
-            if changes is None or changes.weight <= 0 or pair.commits < config.cochange_min_commits:
-                continue
-            if other in arrays.position:
-                ratio = min(1.0, pair.weight / changes.weight)
-                evidence = f"changed with {seed} in {pair.commits} of {changes.commits} commits"
-                put(features, other, "cochange", confidence * ratio, evidence)
-        for target in index.imports.get(seed, frozenset()):
-            put(features, target, "imports", confidence, f"imported by {seed}")
-        for importer in arrays.lookup.imported_by.get(seed, set()):
-            put(features, importer, "imports", confidence, f"imports {seed}")
-    return features
+        number = len(spread.seeds)
+        spread.seeds.append(seed)
+        at, shares = arrays.partners(seed, config.cochange_min_commits)
+        if len(at):
+            spread.lend("cochange", at, confidence * shares, number)
+        targets, importers = arrays.links(seed)
+        for at, imported in ((targets, True), (importers, False)):
+            if len(at):
+                better = spread.lend("imports", at, np.full(len(at), confidence), number)
+                spread.imported[at[better]] = imported
+    return spread
+
+
+def spread_evidence(arrays: FileArrays, spread: Spread, name: str, at: int) -> str:
+    """The evidence of spread feature `name` of the file at position `at`."""
+    seed = spread.seeds[int(spread.lender[name][at])]
+    if name == "imports":
+        return f"imported by {seed}" if spread.imported[at] else f"imports {seed}"
+    stats = arrays.index.history
+    pair = stats.cochange[seed][arrays.paths[at]]
+    return f"changed with {seed} in {pair.commits} of {stats.files[seed].commits} commits"
