@@ -11,6 +11,7 @@ epic) either share a worktree or run in different batches, never concurrently.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ class SearchConfig:
     background_risk: float = 0.1
     """Chance that two tasks running concurrently meet in a file nobody predicted: with it, of two
     equally short packings the one with fewer concurrent pairs wins."""
+    thorough_tasks: int = 100
+    """A level of more tasks stops searching once a packing is as short as the level can be
+    (`lower_bound`); a smaller one goes on, for the least risky of the shortest packings."""
     slice_tasks: int = 400
     """A dependency level of more tasks is packed in slices of this many, by priority, one after
     another (`slices`): conflicts are looked for within a slice, so that the pairs weighed grow
@@ -80,6 +84,28 @@ def _colour(tasks: Sequence[PlanningTask], edges: dict[int, set[int]]) -> list[l
     return [classes[c] for c in sorted(classes)]
 
 
+def lower_bound(
+    tasks: Sequence[PlanningTask], edges: dict[int, set[int]], max_worktrees: int, default_minutes: int
+) -> int:
+    """Minutes no packing of the level can beat: its work spread over `max_worktrees`, its
+    busiest lane (a lane's tasks never run side by side), and a greedy clique of tasks that must
+    run one after another (each conflicts with, or shares a lane with, all the others); rounded up
+    to a multiple of the tasks' minutes' greatest common divisor, as every duration is."""
+    minutes = {t.id: t.minutes(default_minutes) for t in tasks}
+    lanes: dict[int, int] = {}
+    for task in tasks:
+        lanes[task.lane] = lanes.get(task.lane, 0) + minutes[task.id]
+    chosen: list[PlanningTask] = []
+    for task in sorted(tasks, key=lambda t: (-minutes[t.id], t.id)):
+        near = edges[task.id]
+        if all(c.id in near or c.lane == task.lane for c in chosen):
+            chosen.append(task)
+    spread = -(-sum(minutes.values()) // max(1, max_worktrees))
+    bound = max(spread, max(lanes.values(), default=0), sum(minutes[t.id] for t in chosen))
+    step = math.gcd(*minutes.values()) or 1
+    return -(-bound // step) * step
+
+
 def split_level(
     tasks: Sequence[PlanningTask],
     conflicts: Sequence[FileConflict],
@@ -115,12 +141,25 @@ def split_level(
 
     by_priority = sorted(tasks, key=lambda t: (t.priority, t.id))
     best = one_batch(by_priority, edges, weights, max_worktrees, default_minutes, search.background_risk)
+    bound = (
+        lower_bound(tasks, edges, max_worktrees, default_minutes)
+        if len(tasks) > search.thorough_tasks
+        else -1
+    )
+
+    def done() -> bool:
+        return best.minutes <= bound
+
     for order in (by_priority, [t for cls in _colour(tasks, edges) for t in cls]):
+        if done():
+            break
         best = min(best, pack(order), key=Packing.key)
     per_order = len(tasks) * max(1, min(len(best.batches), search.window or len(best.batches)))
     rng = random.Random(search.seed)
     order = list(by_priority)
     for _ in range(min(search.shuffles, search.placement_budget // per_order)):
+        if done():
+            break
         rng.shuffle(order)
         best = min(best, pack(order), key=Packing.key)
     return [list(batch) for batch in best.batches]

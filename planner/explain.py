@@ -31,7 +31,7 @@ from typing import Any
 
 from .batches import SearchConfig, split_level
 from .conflicts import Footprint, Friendly, conflicts_between, footprint
-from .model import ExecutionBatch, FileConflict
+from .model import CONFLICT_TYPES, ExecutionBatch, FileConflict
 from .settings import Settings
 from .tasks import PlanningTask
 from .worktrees import Worktree, batch_minutes, group_batch, packed_minutes
@@ -126,6 +126,12 @@ class _Context:
         self.cap = settings.max_worktrees
         self.default = settings.default_task_minutes
         self._without: dict[tuple[int, frozenset[str]], tuple[PlanningTask, Footprint]] = {}
+        # whether a conflict of a type but same_file and declared could keep two tasks apart
+        self.others_split = any(
+            splits(FileConflict((0, 0), (), kind, 1.0))
+            for kind in CONFLICT_TYPES
+            if kind not in ("same_file", "declared")
+        )
 
     def without(self, task_id: int, removed: frozenset[str]) -> tuple[PlanningTask, Footprint]:
         """Task `task_id` as if it were not predicted to change `removed`, and its footprint."""
@@ -206,6 +212,10 @@ def _lifted(conflict: FileConflict, removed: frozenset[str], ctx: _Context) -> b
         return False
     if conflict.conflict_type != "same_file":
         return True  # a directory or a related pair it names
+    if removed.issuperset(conflict.predicted_files) and not ctx.others_split:
+        a, b = (ctx.tasks[t] for t in conflict.task_ids)
+        if a.key not in b.conflicts_with and b.key not in a.conflicts_with:
+            return True  # they share no file any more, and nothing else of theirs could split
     (a, fa), (b, fb) = (ctx.without(t, removed) for t in conflict.task_ids)
     again = conflicts_between(a, b, fa, fb, friendly=ctx.friendly)
     return not any(ctx.splits(c) for c in again)

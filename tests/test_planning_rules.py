@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.batches import SearchConfig, slices
+from planner.batches import SearchConfig, lower_bound, slices, split_level
 from planner.builder import ExecutionPlanBuilder
 from planner.conflicts import find_conflicts, splits
 from planner.model import ExecutionPlan, PredictedFile
@@ -387,3 +387,32 @@ def test_slices_are_even_and_in_priority_order() -> None:
     flat = [t for p in parts for t in p]
     assert flat == sorted(tasks, key=lambda t: (t.priority, t.id))
     assert slices(tasks, 0) == [flat] and slices([], 4) == []
+
+
+def test_no_packing_beats_the_lower_bound_and_a_big_level_stops_at_it() -> None:
+    import random
+
+    rng = random.Random(3)
+    for _ in range(30):
+        tasks = [
+            task(n, rng.randint(1, 5), [f"m{rng.randint(1, 6)}.py"], minutes=rng.choice((20, 30, 40)))
+            for n in range(1, rng.randint(3, 25))
+        ]
+        conflicts = find_conflicts(tasks, split_on=("same_file",))
+        edges: dict[int, set[int]] = {t.id: set() for t in tasks}
+        lane = {t.id: t.lane for t in tasks}
+        for c in conflicts:
+            a, b_ = c.task_ids
+            if lane[a] != lane[b_]:
+                edges[a].add(b_)
+                edges[b_].add(a)
+        bound = lower_bound(tasks, edges, 3, 30)
+        parts = split_level(tasks, conflicts, 3, 30)
+        by_id = {t.id: t for t in tasks}
+        minutes = sum(batch_minutes(group_batch(part, conflicts, 3, 30)) for part in parts)
+        assert bound <= minutes and bound % 10 == 0  # every duration is a multiple of 10 minutes
+        assert sum(by_id[t.id].minutes(30) for t in tasks) >= bound
+    # every task on one file, across lanes: nothing can run side by side, so one batch is as short
+    same = [task(n, n % 4, ["core.py"]) for n in range(1, 130)]
+    same_conflicts = find_conflicts(same, split_on=("same_file",))
+    assert len(split_level(same, same_conflicts, 4, 30)) == 1
