@@ -7,7 +7,9 @@ build and keeps, between builds, what it learnt of each repository (`index_store
 so a build of an unchanged repository reads no index back. Its events — building (with the stage
 and the fraction done), ready, error — go out through the database as every build's do. A build's
 outcome comes back as the plan's summary; its error as the ExecplanError it raised (announced by
-the worker); a worker that dies as a RuntimeError, and the pool starts afresh.
+the worker); a worker that dies as a RuntimeError, and the pool starts afresh. Workers run at a
+lower CPU priority (`BUILD_NICENESS`) than the service, so that on a busy machine its requests
+are answered first.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -22,6 +25,9 @@ from typing import Any
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+
+BUILD_NICENESS = 10
+"""How much lower than the service's a build worker's CPU priority is (Unix `nice`)."""
 
 _loop: asyncio.AbstractEventLoop | None = None  # a worker's own event loop, kept between builds
 
@@ -41,6 +47,14 @@ async def _build(url: str, project_id: str, settings: Settings, build_id: str | 
     async with Database(url, min_size=1, max_size=3) as db:
         plan = await build_and_announce(db, project_id, settings, build_id=build_id)
     return plan_summary(plan)
+
+
+def _lower_priority() -> None:
+    """A worker's initializer: yield the CPU to the service (where the system allows it)."""
+    try:
+        os.nice(BUILD_NICENESS)
+    except (AttributeError, OSError) as error:  # no nice() here, or not allowed
+        log.debug("build worker keeps its priority: %s", error)
 
 
 def _ready() -> None:
@@ -91,6 +105,8 @@ class BuildPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
         return self._executor

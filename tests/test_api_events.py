@@ -23,6 +23,7 @@ from api.schemas import PlanBuilding, PlanReady
 from planner.automation import announce
 from planner.database import Database
 from planner.progress import STAGES
+from planner.workers import BUILD_NICENESS
 from tests.test_api_support import (
     api_client,
     create_project,
@@ -270,3 +271,6 @@ async def test_a_build_runs_in_a_worker_process_and_reports_its_stages(db_url: s
         await served.app.state.builds.wait_idle()
         pool = served.app.state.builds.pool
         assert pool is not None and pool.built == 1  # by the worker, not the service's own process
+        # the worker yields the CPU to the service: its priority is lower than the service's
+        worker_niceness = await asyncio.wrap_future(pool._pool().submit(os.nice, 0))
+        assert worker_niceness >= os.nice(0) + min(BUILD_NICENESS, 19 - os.nice(0))
