@@ -39,7 +39,7 @@ from .rebalance import rebalance
 from .settings import Settings, load_settings
 from .storage import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
 from .tasks import PlanningTask
-from .worktrees import Worktree, batch_minutes, group_batch
+from .worktrees import Worktree, batch_minutes, group_batch, grouped_minutes
 
 
 class ExecutionPlanBuilder:
@@ -62,6 +62,7 @@ class ExecutionPlanBuilder:
         self._conflicts: list[FileConflict] = []
         self._split_with: dict[int, dict[int, list[FileConflict]]] = {}  # task -> other -> splitting
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
+        self._durations: dict[frozenset[int], int] = {}
         self._footprints: dict[int, Footprint] = {}
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
         self._partners: dict[int, set[int]] = {}  # task -> the tasks of its group it can meet
@@ -123,7 +124,7 @@ class ExecutionPlanBuilder:
         self._partners = {}
         self._conflicts = []
         self._split_with = {}
-        self._grouped = {}
+        self._grouped, self._durations = {}, {}
         parts: list[list[PlanningTask]] = []
         for done, members in enumerate(groups):
             with self.progress.stage("conflicts"):
@@ -225,7 +226,17 @@ class ExecutionPlanBuilder:
     # -- internals ---------------------------------------------------------------------------
 
     def _minutes_of(self, members: Sequence[PlanningTask]) -> int:
-        return batch_minutes(self._group(members))
+        """How long a batch of `members` takes (worked out once per set of tasks of this plan)."""
+        key = frozenset(t.id for t in members)
+        found = self._durations.get(key)
+        if found is None:
+            found = self._durations[key] = grouped_minutes(
+                members,
+                self._splitting_within(set(key)),
+                self.settings.max_worktrees,
+                self.settings.default_task_minutes,
+            )
+        return found
 
     def _busiest(self, members: Sequence[PlanningTask]) -> list[PlanningTask]:
         """The tasks of the busiest worktree of a batch of `members`."""
@@ -294,7 +305,7 @@ class ExecutionPlanBuilder:
                         found.append(conflict)
                         if self._splits(conflict):
                             self._record_split(conflict)
-        self._grouped = {}
+        self._grouped, self._durations = {}, {}
         return found
 
     def _splitting(self, conflicts: Sequence[FileConflict]) -> list[FileConflict]:

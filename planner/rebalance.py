@@ -122,7 +122,7 @@ def rebalance(
     meets: Meets,
     busiest: Busiest,
     risk: Risk,
-    max_work: int = 30_000,
+    max_work: int = 15_000,
 ) -> list[list[PlanningTask]]:
     """`batches` with tasks moved where the plan gets shorter (see the module); empty ones dropped."""
     plan = _Plan(batches, duration, max_work)

@@ -74,14 +74,11 @@ def _order(tasks: Sequence[PlanningTask]) -> list[PlanningTask]:
     return sorted(tasks, key=lambda t: (t.priority, t.id))
 
 
-def group_batch(
-    tasks: Sequence[PlanningTask],
-    conflicts: Iterable[FileConflict],
-    max_worktrees: int,
-    default_minutes: int,
-) -> list[Worktree]:
-    """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit
-    (`conflicts` is read only until every lane is in one group)."""
+def _lane_groups(
+    tasks: Sequence[PlanningTask], conflicts: Iterable[FileConflict]
+) -> list[list[PlanningTask]]:
+    """The tasks of a batch by group of lanes joined by conflicts (`conflicts` is read only until
+    every lane is in one group)."""
     lane_of = {t.id: t.lane for t in tasks}
     groups = _Groups(lane_of.values())
     apart = len(groups.parent) - 1
@@ -94,9 +91,29 @@ def group_batch(
     members: dict[int, list[PlanningTask]] = {}
     for task in tasks:
         members.setdefault(groups.find(task.lane), []).append(task)
+    return list(members.values())
+
+
+def grouped_minutes(
+    tasks: Sequence[PlanningTask], conflicts: Iterable[FileConflict], max_worktrees: int, default_minutes: int
+) -> int:
+    """How long a batch of `tasks` takes: `batch_minutes(group_batch(...))`, without making its
+    worktrees."""
+    loads = [sum(t.minutes(default_minutes) for t in group) for group in _lane_groups(tasks, conflicts)]
+    return packed_minutes(loads, max_worktrees)
+
+
+def group_batch(
+    tasks: Sequence[PlanningTask],
+    conflicts: Iterable[FileConflict],
+    max_worktrees: int,
+    default_minutes: int,
+) -> list[Worktree]:
+    """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit."""
+    members = _lane_groups(tasks, conflicts)
     # each group: its tasks, its lanes by load
     loads = []
-    for group_tasks in members.values():
+    for group_tasks in members:
         lane_load: dict[int, int] = {}
         for task in group_tasks:
             lane_load[task.lane] = lane_load.get(task.lane, 0) + task.minutes(default_minutes)

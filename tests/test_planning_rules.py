@@ -15,7 +15,7 @@ from planner.conflicts import find_conflicts, splits
 from planner.model import ExecutionPlan, PredictedFile
 from planner.settings import Settings
 from planner.tasks import PlanningTask
-from planner.worktrees import batch_minutes, group_batch, lane_of_name
+from planner.worktrees import batch_minutes, group_batch, grouped_minutes, lane_of_name
 
 
 def task(
@@ -410,6 +410,9 @@ def test_no_packing_beats_the_lower_bound_and_a_big_level_stops_at_it() -> None:
         parts = split_level(tasks, conflicts, 3, 30)
         by_id = {t.id: t for t in tasks}
         minutes = sum(batch_minutes(group_batch(part, conflicts, 3, 30)) for part in parts)
+        # the duration the packing weighs is the one its worktrees take
+        assert minutes == sum(grouped_minutes(part, conflicts, 3, 30) for part in parts)
+
         assert bound <= minutes and bound % 10 == 0  # every duration is a multiple of 10 minutes
         assert sum(by_id[t.id].minutes(30) for t in tasks) >= bound
     # every task on one file, across lanes: nothing can run side by side, so one batch is as short
