@@ -9,14 +9,13 @@ pays only for the words its tasks use.
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from analyzer.file_lookup import FileLookup, lookup_for
-from analyzer.repo_index import RepoIndex
+from analyzer.repo_index import RepoIndex, per_index
 from analyzer.vocabulary import path_words
 
 Floats = npt.NDArray[np.float64]
@@ -166,18 +165,6 @@ class FileArrays:
         return found
 
 
-CACHE: weakref.WeakKeyDictionary[RepoIndex, FileArrays] = weakref.WeakKeyDictionary()
-
-
-def arrays_for(index: RepoIndex) -> FileArrays:
-    """The arrays of `index` (built once per index object)."""
-    found = CACHE.get(index)
-    if found is None:
-        found = build_arrays(index)
-        CACHE[index] = found
-    return found
-
-
 def build_arrays(index: RepoIndex) -> FileArrays:
     lookup = lookup_for(index)
     paths = tuple(sorted(lookup.paths))
@@ -210,3 +197,7 @@ def build_arrays(index: RepoIndex) -> FileArrays:
         commit_lengths=np.sqrt(np.array([len(c.words) for c in lookup.commits], dtype=np.float64) + 5),
         mean_commit_size=sum(sizes) / len(sizes) if sizes else 1.0,
     )
+
+
+arrays_for = per_index(build_arrays)
+"""The arrays of an index (built once per index object)."""

@@ -7,13 +7,12 @@ against one index pays for them once.
 from __future__ import annotations
 
 import math
-import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from analyzer.history_stats import KeptCommit, Tally
-from analyzer.repo_index import RepoIndex, records_by_path
+from analyzer.repo_index import RepoIndex, per_index, records_by_path
 from analyzer.vocabulary import path_words, stem
 
 DOTTED_SUFFIX_LIMIT = 4
@@ -42,18 +41,6 @@ class FileLookup:
     commit_postings: dict[str, list[int]]
     document_length: dict[str, int]
     average_length: float
-
-
-CACHE: weakref.WeakKeyDictionary[RepoIndex, FileLookup] = weakref.WeakKeyDictionary()
-
-
-def lookup_for(index: RepoIndex) -> FileLookup:
-    """The lookup tables of `index` (built once per index object)."""
-    found = CACHE.get(index)
-    if found is None:
-        found = build_lookup(index)
-        CACHE[index] = found
-    return found
 
 
 def extensionless(path: str) -> str:
@@ -157,3 +144,7 @@ def path_specificity(lookup: FileLookup, word: str) -> float:
     if total <= 1 or count <= 1:
         return 1.0
     return max(0.0, 1.0 - math.log(count) / math.log(total))
+
+
+lookup_for = per_index(build_lookup)
+"""The lookup tables of an index (built once per index object)."""

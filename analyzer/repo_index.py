@@ -9,9 +9,11 @@ tests use.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from analyzer.build_progress import HISTORY_READ, PARSED, Report, part
 from analyzer.history import read_history
@@ -31,6 +33,22 @@ class RepoIndex:
     records: Mapping[str, FileRecord]
     imports: Mapping[str, frozenset[str]] = field(default_factory=dict)
     history: HistoryStats = field(default_factory=HistoryStats)
+
+
+T = TypeVar("T")
+
+
+def per_index(build: Callable[[RepoIndex], T]) -> Callable[[RepoIndex], T]:
+    """`build(index)` worked out once per index object, and kept as long as the object lives."""
+    cache: weakref.WeakKeyDictionary[RepoIndex, T] = weakref.WeakKeyDictionary()
+
+    def derived(index: RepoIndex) -> T:
+        found = cache.get(index)
+        if found is None:
+            found = cache[index] = build(index)
+        return found
+
+    return derived
 
 
 def records_by_path(
