@@ -67,11 +67,8 @@ async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPl
         raise NotFoundError(f"no project with id {project_id}")
     version = int(await conn.fetch_value("plan_next_version", {"project_id": project_id}))
     stored = replace(plan, version=version)
-    document = to_json(stored.to_dict()).decode()  # JSON text once for both statements (cast in SQL)
-    await conn.execute(
-        "plan_history_insert", {"project_id": project_id, "version": version, "plan": document}
-    )
-    await conn.execute("plan_store", {"project_id": project_id, "plan": document})
+    document = to_json(stored.to_dict()).decode()  # JSON text, cast (parsed once) in SQL
+    await conn.execute("plan_store", {"project_id": project_id, "version": version, "plan": document})
     await update_task_predicted_files(conn, project_id, {t.id: t.predicted_files for t in stored.tasks})
     return stored
 

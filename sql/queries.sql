@@ -118,15 +118,16 @@ WHERE project_id = %(project_id)s ORDER BY id;
 SELECT coalesce(max(version), 0) + 1 AS version FROM execution_plan_history
 WHERE project_id = %(project_id)s;
 
--- name: plan_history_insert
--- Keeps a saved plan version in the history.
-INSERT INTO execution_plan_history (project_id, version, plan)
-VALUES (%(project_id)s, %(version)s, %(plan)s::jsonb);
-
 -- name: plan_store
--- Writes the plan document into projects.metadata.execution_plan.
+-- Keeps a saved plan version in the history and writes it into projects.metadata.execution_plan
+-- (the document parsed once, for both).
+WITH saved AS (
+    INSERT INTO execution_plan_history (project_id, version, plan)
+    VALUES (%(project_id)s, %(version)s, %(plan)s::jsonb)
+    RETURNING plan
+)
 UPDATE projects
-SET metadata = jsonb_set(metadata, '{execution_plan}', %(plan)s::jsonb, true), updated_at = now()
+SET metadata = jsonb_set(metadata, '{execution_plan}', (SELECT plan FROM saved), true), updated_at = now()
 WHERE id = %(project_id)s;
 
 -- name: tasks_store_predicted_files
