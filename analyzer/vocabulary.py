@@ -43,6 +43,7 @@ CHANGE_VERBS = frozenset(
 touches the changelog more often than a `refactor`)."""
 
 
+@functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A crude suffix-stripping stem: `cookies`, `cookie` → `cooki`; `routing`, `routes` → `rout`."""
     if len(word) <= 3:
