@@ -41,7 +41,7 @@ class SearchConfig:
     thorough_tasks: int = 100
     """A level of more tasks stops searching once a packing is as short as the level can be
     (`lower_bound`); a smaller one goes on, for the least risky of the shortest packings."""
-    slice_tasks: int = 400
+    slice_tasks: int = 200
     """A dependency level of more tasks is packed in slices of this many, by priority, one after
     another (`slices`): conflicts are looked for within a slice, so that the pairs weighed grow
     with n · slice_tasks, not n². A slice fills `slice_tasks / max_worktrees` batches or more,
