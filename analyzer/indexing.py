@@ -20,6 +20,7 @@ from rich.progress import Progress
 from analyzer.blobs import Unreadable, read_blobs
 from analyzer.build_progress import Report
 from analyzer.languages import PARSED_LANGUAGES, language_of
+from analyzer.parse_pool import in_processes, split, worker_count
 from analyzer.records import UNREADABLE, FileRecord, ImportRef, Symbol, TrackedFile
 from analyzer.tags import extract_tags
 from analyzer.vocabulary import word_counts
@@ -33,6 +34,10 @@ WORD_LIMIT = 300
 BINARY_SNIFF_BYTES = 8000
 PROGRESS_THRESHOLD = 200
 """Scans of more blobs than this show a progress bar."""
+PROCESS_MIN_BLOBS = 200
+"""Scans of fewer blobs than this parse in this process: starting workers would cost more."""
+CHUNKS_PER_WORKER = 6
+"""Blobs go to the workers in this many chunks per worker, so that none waits long for the last."""
 GO_MODULE = re.compile(rb"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
 
 
@@ -102,10 +107,13 @@ def index_files(
     max_bytes: int = MAX_FILE_BYTES,
     progress: bool = True,
     on_progress: Report | None = None,
+    workers: int | None = None,
 ) -> dict[str, FileRecord]:
     """Records of the files whose blob SHA is not in `known_blobs`, keyed by blob SHA.
 
-    Each blob is read and parsed once even when several paths hold it. `on_progress` hears the fraction
+    Each blob is read and parsed once even when several paths hold it, in `workers` processes (0:
+    in this one; None: one per CPU when there are at least `PROCESS_MIN_BLOBS` blobs to read, else
+    none); the records are the same, in the same order, either way. `on_progress` hears the fraction
     of these blobs done as they are, up to 1.
     """
     todo: dict[str, TrackedFile] = {}
@@ -118,11 +126,11 @@ def index_files(
         if tracked.size > max_bytes
     }
     readable = [tracked for tracked in todo.values() if tracked.size <= max_bytes]
-    for tracked, content in _contents(repo, readable, progress):
-        if isinstance(content, Unreadable):
-            records[tracked.blob_sha] = unreadable_record(tracked.path, tracked.blob_sha, content)
-        else:
-            records[tracked.blob_sha] = index_blob(tracked.path, tracked.blob_sha, content, max_bytes)
+    if workers is None:
+        workers = worker_count() if len(readable) >= PROCESS_MIN_BLOBS and worker_count() > 1 else 0
+    parsed = _in_workers(repo, readable, max_bytes, workers) if workers else _read(repo, readable, max_bytes)
+    for record in _with_bar(parsed, len(readable), progress):
+        records[record.blob_sha] = record
         if on_progress is not None:
             on_progress(len(records) / len(todo))
     if on_progress is not None:
@@ -130,18 +138,63 @@ def index_files(
     return records
 
 
-def _contents(
-    repo: str | Path, readable: list[TrackedFile], progress: bool
-) -> Iterator[tuple[TrackedFile, bytes | Unreadable]]:
-    """Each file with its blob's bytes (or why there are none), under a progress bar on long scans."""
+def _read(repo: str | Path, readable: Sequence[TrackedFile], max_bytes: int) -> Iterator[FileRecord]:
+    """The record of each of `readable`, in order, read and parsed in this process."""
     by_sha = {tracked.blob_sha: tracked for tracked in readable}
-    blobs = read_blobs(repo, list(by_sha))
-    if not progress or len(readable) <= PROGRESS_THRESHOLD:
-        for sha, content in blobs:
-            yield by_sha[sha], content
+    for sha, content in read_blobs(repo, list(by_sha)):
+        tracked = by_sha[sha]
+        if isinstance(content, Unreadable):
+            yield unreadable_record(tracked.path, sha, content)
+        else:
+            yield index_blob(tracked.path, sha, content, max_bytes)
+
+
+Chunk = tuple[str, list[TrackedFile], int]
+"""What a worker parses: the repository, its files, the size limit."""
+
+
+def _in_workers(
+    repo: str | Path, readable: list[TrackedFile], max_bytes: int, workers: int
+) -> Iterator[FileRecord]:
+    """`_read` in `workers` processes, each reading its own chunks of blobs; their warnings are
+    logged here, in order."""
+    pieces = split(readable, [tracked.size for tracked in readable], workers * CHUNKS_PER_WORKER)
+    chunks = [(str(repo), piece, max_bytes) for piece in pieces]
+    for records, warnings in in_processes(_read_chunk, chunks, workers):
+        for message in warnings:
+            log.warning("%s", message)
+        yield from records
+
+
+def _read_chunk(chunk: Chunk) -> tuple[list[FileRecord], list[str]]:
+    """In a worker: the records of a chunk's files, and the warnings reading them gave."""
+    repo, readable, max_bytes = chunk
+    kept = _Kept()
+    log.addHandler(kept)
+    try:
+        return list(_read(repo, readable, max_bytes)), kept.messages
+    finally:
+        log.removeHandler(kept)
+
+
+class _Kept(logging.Handler):
+    """Keeps the messages logged, to be logged again by the process that asked for the work."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _with_bar(records: Iterator[FileRecord], total: int, progress: bool) -> Iterator[FileRecord]:
+    """`records`, under a progress bar when asked for and there are more than `PROGRESS_THRESHOLD`."""
+    if not progress or total <= PROGRESS_THRESHOLD:
+        yield from records
         return
     with Progress(transient=True) as bar:
-        task = bar.add_task("indexing files", total=len(readable))
-        for sha, content in blobs:
-            yield by_sha[sha], content
+        task = bar.add_task("indexing files", total=total)
+        for record in records:
+            yield record
             bar.advance(task)

@@ -1,0 +1,67 @@
+"""Running one job over chunks of work in spawned worker processes: results in order, or a clear error.
+
+Parsing many blobs is CPU work that one process does on one core; `in_processes(work, chunks,
+workers)` runs `work(chunk)` for each chunk in a pool of `workers` processes started with 'spawn'
+(safe under threads, and inside a process that is itself a pool's worker, as the planner's build
+worker is) and yields the results in the order of the chunks. The pool lives for the call. A worker
+that dies (killed, out of memory) raises `WorkerDied` instead of leaving the caller waiting; an
+exception `work` raises is raised again here. `split(items, sizes, pieces)` cuts work into
+contiguous chunks of about equal total size, so that the order of the items is kept.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended before giving its result (killed, out of memory, crashed)."""
+
+
+def worker_count(limit: int | None = None) -> int:
+    """How many worker processes are worth starting: one per CPU, at most `limit`."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(cpus, limit if limit is not None else cpus))
+
+
+def split(items: Sequence[Item], sizes: Sequence[int], pieces: int) -> list[list[Item]]:
+    """`items` in order, cut into about `pieces` contiguous chunks of about equal summed `sizes`."""
+    total = sum(sizes)
+    target = total / max(1, pieces)
+    chunks: list[list[Item]] = []
+    current: list[Item] = []
+    filled = 0.0
+    for item, size in zip(items, sizes, strict=True):
+        current.append(item)
+        filled += size
+        if filled >= target:
+            chunks.append(current)
+            current, filled = [], 0.0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def in_processes(work: Callable[[Item], Result], chunks: Sequence[Item], workers: int) -> Iterator[Result]:
+    """`work(chunk)` for each of `chunks`, run in `workers` spawned processes, in order.
+
+    `work` must be a module-level function (it is pickled by name); chunks and results are pickled."""
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(max_workers=max(1, min(workers, len(chunks))), mp_context=context)
+    try:
+        futures = [executor.submit(work, chunk) for chunk in chunks]
+        for future in futures:
+            try:
+                yield future.result()
+            except BrokenProcessPool as error:
+                raise WorkerDied(f"a worker process died before it finished its work: {error}") from None
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
