@@ -1,0 +1,94 @@
+"""Parsing in worker processes: the same records, order and warnings as in-process, also when the
+index is built inside a pool worker (as the planner's build worker does); a dying worker is an error."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from analyzer import build_repo_index, index_files, list_tracked_files
+from analyzer.indexing import PROCESS_MIN_BLOBS
+from analyzer.parse_pool import WorkerDied, in_processes, split
+from tests.analyzer.fixture_repos import PYTHON
+from tests.conftest import make_repo
+from tests.damaged_repos import damaged_shop
+
+
+def many_files(root: Path) -> Path:
+    """A repository with more blobs than parse in-process, each of its own content."""
+    files = {
+        f"pkg/mod{n}.py": f"import os\n\nLIMIT_{n} = {n}\n\ndef handler_{n}():\n    return {n}\n"
+        for n in range(PROCESS_MIN_BLOBS + 10)
+    }
+    return make_repo(root, {**PYTHON, **files, "logo.png": "\0binary"})
+
+
+def test_records_and_warnings_from_workers_are_those_parsed_in_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop = damaged_shop(tmp_path / "shop")
+    files = list_tracked_files(shop.repo)
+    with caplog.at_level(logging.WARNING):
+        here = index_files(shop.repo, files, progress=False, workers=0)
+        in_process = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        there = index_files(shop.repo, files, progress=False, workers=2)
+        from_workers = [r.getMessage() for r in caplog.records]
+    assert list(there.items()) == list(here.items())
+    assert any(record.skipped == "unreadable" for record in there.values())
+    assert from_workers == in_process and in_process
+
+
+def build_in_worker(repo: Path) -> tuple[int, int, int, tuple[str, ...]]:
+    """In a spawned pool worker: a cold index of `repo`, summed up."""
+    index = build_repo_index(repo, progress=False)
+    symbols = tuple(sorted(s.qualified_name for r in index.records.values() for s in r.symbols))
+    return len(index.records), len(index.imports), index.history.total.commits, symbols
+
+
+def test_a_cold_index_parsed_by_workers_inside_a_pool_worker_is_the_same(tmp_path: Path) -> None:
+    repo = many_files(tmp_path / "many")
+    expected = index_files(repo, list_tracked_files(repo), progress=False, workers=0)
+    assert len(expected) > PROCESS_MIN_BLOBS  # so the index is parsed in processes (on 2+ CPUs)
+    fractions: list[float] = []
+    index = build_repo_index(repo, progress=False, on_progress=fractions.append)
+    assert list(index.records.items()) == list(expected.items())
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    context = multiprocessing.get_context("spawn")  # as the planner's BuildPool starts its workers
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        built = pool.submit(build_in_worker, repo).result()
+    assert built == (
+        len(expected),
+        len(index.imports),
+        index.history.total.commits,
+        tuple(sorted(s.qualified_name for r in expected.values() for s in r.symbols)),
+    )
+
+
+def die(chunk: int) -> int:
+    """Work that kills its worker on chunk 2."""
+    if chunk == 2:
+        os._exit(3)
+    return chunk
+
+
+def fail(chunk: int) -> int:
+    raise ValueError(f"no good: {chunk}")
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    with pytest.raises(WorkerDied, match="worker process died"):
+        list(in_processes(die, [0, 1, 2, 3], workers=2))
+    with pytest.raises(ValueError, match="no good: 0"):
+        list(in_processes(fail, [0, 1], workers=2))
+
+
+def test_chunks_keep_the_order_and_share_out_the_sizes() -> None:
+    assert split(list("abcdef"), [1, 1, 1, 1, 1, 1], 3) == [["a", "b"], ["c", "d"], ["e", "f"]]
+    assert split(list("abc"), [10, 1, 1], 2) == [["a"], ["b", "c"]]
+    assert split([], [], 4) == []
