@@ -1,12 +1,14 @@
-"""Running one job over chunks of work in spawned worker processes: results in order, or a clear error.
+"""Running one job over chunks of work in worker processes: results in order, or a clear error.
 
 Parsing many blobs is CPU work that one process does on one core; `in_processes(work, chunks,
-workers)` runs `work(chunk)` for each chunk in a pool of `workers` processes started with 'spawn'
-(safe under threads, and inside a process that is itself a pool's worker, as the planner's build
-worker is) and yields the results in the order of the chunks. The pool lives for the call. A worker
-that dies (killed, out of memory) raises `WorkerDied` instead of leaving the caller waiting; an
-exception `work` raises is raised again here. `split(items, sizes, pieces)` cuts work into
-contiguous chunks of about equal total size, so that the order of the items is kept.
+workers)` runs `work(chunk)` for each chunk in a pool of `workers` processes and yields the results
+in the order of the chunks. The pool lives for the call; its processes are forked by
+multiprocessing's fork server, which imports the analyzer once (`PRELOAD`) and is itself a fresh
+process, so this is safe under threads and inside a process that is a pool's worker (as the
+planner's build worker is). A worker that dies (killed, out of memory) raises `WorkerDied` instead
+of leaving the caller waiting; an exception `work` raises is raised again here. `split(items,
+sizes, pieces)` cuts work into contiguous chunks of about equal total size, so that the order of
+the items is kept.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+PRELOAD = ("analyzer.indexing",)
+"""Modules the fork server imports once, so that each worker it forks starts with them."""
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -51,10 +56,11 @@ def split(items: Sequence[Item], sizes: Sequence[int], pieces: int) -> list[list
 
 
 def in_processes(work: Callable[[Item], Result], chunks: Sequence[Item], workers: int) -> Iterator[Result]:
-    """`work(chunk)` for each of `chunks`, run in `workers` spawned processes, in order.
+    """`work(chunk)` for each of `chunks`, run in `workers` processes, in order.
 
     `work` must be a module-level function (it is pickled by name); chunks and results are pickled."""
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
     executor = ProcessPoolExecutor(max_workers=max(1, min(workers, len(chunks))), mp_context=context)
     try:
         futures = [executor.submit(work, chunk) for chunk in chunks]
