@@ -65,7 +65,9 @@ class HistoryDelta:
 
 def message_words(message: str) -> tuple[str, ...]:
     """The distinct words of a commit message, trailers, URLs and e-mail addresses left out."""
-    cleaned = URL.sub(" ", TRAILER.sub(" ", message))
+    cleaned = TRAILER.sub(" ", message) if ":" in message else message  # a trailer has a colon,
+    if "://" in cleaned or "@" in cleaned:  # a URL its scheme and an address its at sign
+        cleaned = URL.sub(" ", cleaned)
     seen: dict[str, None] = {}
     for word in text_words(cleaned, keep_verbs=True)[: MESSAGE_WORD_LIMIT * 2]:
         seen.setdefault(word, None)
