@@ -19,14 +19,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from analyzer import index_files, list_tracked_files
-from analyzer.indexing import PROCESS_MIN_BLOBS
+from analyzer.indexing import PROCESS_MIN_BYTES
 from api.events import EventBroadcaster
 from api.schemas import PlanBuilding, PlanReady
 from planner.automation import announce
 from planner.database import Database
 from planner.index_store import refresh_index
 from planner.progress import STAGES
-from tests.conftest import commit_files
+from tests.conftest import commit_files, large_python_tree
 from tests.test_api_support import (
     api_client,
     create_project,
@@ -279,12 +279,9 @@ async def test_a_build_runs_in_a_worker_process_and_reports_its_stages(db_url: s
 async def test_a_build_worker_parses_a_large_repository_in_processes_of_its_own(
     db_url: str, repo: Path
 ) -> None:
-    modules = {
-        f"pkg/mod{n}.py": f"LIMIT_{n} = {n}\n\n\ndef handler_{n}():\n    return {n}\n" for n in range(210)
-    }
-    commit_files(repo, modules, "many modules")
+    commit_files(repo, large_python_tree(PROCESS_MIN_BYTES), "many modules")
     files = list_tracked_files(repo)
-    assert len(files) >= PROCESS_MIN_BLOBS  # so the build worker parses in worker processes
+    assert sum(f.size for f in files) >= PROCESS_MIN_BYTES  # so the build worker parses in processes
     async with served_app(db_url) as served, httpx.AsyncClient(base_url=served.base_url) as client:
         project_id = await create_project(client, repo)
         response = await client.post(f"/api/projects/{project_id}/execution-plan/build")

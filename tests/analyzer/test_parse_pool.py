@@ -12,20 +12,16 @@ from pathlib import Path
 import pytest
 
 from analyzer import build_repo_index, index_files, list_tracked_files
-from analyzer.indexing import PROCESS_MIN_BLOBS
+from analyzer.indexing import PROCESS_MIN_BYTES
 from analyzer.parse_pool import WorkerDied, in_processes, split
 from tests.analyzer.fixture_repos import PYTHON
-from tests.conftest import make_repo
+from tests.conftest import large_python_tree, make_repo
 from tests.damaged_repos import damaged_shop
 
 
 def many_files(root: Path) -> Path:
-    """A repository with more blobs than parse in-process, each of its own content."""
-    files = {
-        f"pkg/mod{n}.py": f"import os\n\nLIMIT_{n} = {n}\n\ndef handler_{n}():\n    return {n}\n"
-        for n in range(PROCESS_MIN_BLOBS + 10)
-    }
-    return make_repo(root, {**PYTHON, **files, "logo.png": "\0binary"})
+    """A repository with more bytes than parse in-process."""
+    return make_repo(root, {**PYTHON, **large_python_tree(PROCESS_MIN_BYTES), "logo.png": "\0binary"})
 
 
 def test_records_and_warnings_from_workers_are_those_parsed_in_process(
@@ -54,7 +50,7 @@ def build_in_worker(repo: Path) -> tuple[int, int, int, tuple[str, ...]]:
 def test_a_cold_index_parsed_by_workers_inside_a_pool_worker_is_the_same(tmp_path: Path) -> None:
     repo = many_files(tmp_path / "many")
     expected = index_files(repo, list_tracked_files(repo), progress=False, workers=0)
-    assert len(expected) > PROCESS_MIN_BLOBS  # so the index is parsed in processes (on 2+ CPUs)
+    assert sum(f.size for f in list_tracked_files(repo)) >= PROCESS_MIN_BYTES  # parsed in processes
     fractions: list[float] = []
     index = build_repo_index(repo, progress=False, on_progress=fractions.append)
     assert list(index.records.items()) == list(expected.items())
