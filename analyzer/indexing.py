@@ -4,8 +4,10 @@ A blob that is binary (a NUL byte near its start) or larger than `max_bytes` get
 `skipped` set and a logged warning, so it is cached like any other and never read again; bytes that
 are not UTF-8 are replaced. A blob the repository cannot give whole (missing or corrupt) gets an
 `unreadable` record and a warning too, but that record is not `lasting`: it is not cached, and the
-next scan tries the blob again. `index_files` skips blobs whose SHA is already known, shows a
-progress bar on long scans, and tells an optional `on_progress` the fraction of its blobs done.
+next scan tries the blob again. `index_files` skips blobs whose SHA is already known, parses many
+megabytes in worker processes (`analyzer.parse_pool`; each reads its own chunk of blobs, and its
+records and warnings come back in order), shows a progress bar on long scans, and tells an optional
+`on_progress` the fraction of its blobs done.
 """
 
 from __future__ import annotations
