@@ -167,16 +167,35 @@ def _in_workers(
     for records, warnings in in_processes(_read_chunk, chunks, workers):
         for message in warnings:
             log.warning("%s", message)
-        yield from records
+        yield from (_record(fields) for fields in records)
 
 
-def _read_chunk(chunk: Chunk) -> tuple[list[FileRecord], list[str]]:
+Fields = tuple[
+    str, str, list[tuple[str, str, str, int]], list[tuple[str, str, tuple[str, ...]]],
+    tuple[tuple[str, int], ...], str, bool, int,
+]  # fmt: skip
+"""A `FileRecord` as plain tuples, which unpickle in half the time of dataclasses."""
+
+
+def _fields(r: FileRecord) -> Fields:
+    symbols = [(s.name, s.qualified_name, s.kind, s.line) for s in r.symbols]
+    imports = [(i.kind, i.target, i.names) for i in r.imports]
+    return (r.blob_sha, r.language, symbols, imports, r.words, r.skipped, r.decode_errors, r.version)
+
+
+def _record(f: Fields) -> FileRecord:
+    symbols = tuple([Symbol(*symbol) for symbol in f[2]])
+    imports = tuple([ImportRef(*ref) for ref in f[3]])
+    return FileRecord(f[0], f[1], symbols, imports, f[4], f[5], f[6], f[7])
+
+
+def _read_chunk(chunk: Chunk) -> tuple[list[Fields], list[str]]:
     """In a worker: the records of a chunk's files, and the warnings reading them gave."""
     repo, readable, max_bytes = chunk
     kept = _Kept()
     log.addHandler(kept)
     try:
-        return list(_read(repo, readable, max_bytes)), kept.messages
+        return [_fields(record) for record in _read(repo, readable, max_bytes)], kept.messages
     finally:
         log.removeHandler(kept)
 
