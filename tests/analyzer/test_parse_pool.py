@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -82,6 +84,42 @@ def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
         list(in_processes(die, [0, 1, 2, 3], workers=2))
     with pytest.raises(ValueError, match="no good: 0"):
         list(in_processes(fail, [0, 1], workers=2))
+
+
+def sleep_in_worker(folder: str) -> int:
+    """Work that says which process runs it, then takes far longer than any test."""
+    Path(folder, str(os.getpid())).touch()
+    time.sleep(600)
+    return 0
+
+
+def call_sleepers(folder: str) -> None:
+    list(in_processes(sleep_in_worker, [folder, folder], workers=2))
+
+
+def running(pid: int) -> bool:
+    """True while `pid` is a process that has not ended (a zombie has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_workers_end_themselves_when_their_caller_is_killed(tmp_path: Path) -> None:
+    caller = multiprocessing.get_context("spawn").Process(target=call_sleepers, args=(str(tmp_path),))
+    caller.start()
+    assert wait_for(lambda: len(list(tmp_path.iterdir())) == 2), "the workers never started"
+    workers = [int(path.name) for path in tmp_path.iterdir()]
+    caller.kill()
+    caller.join()
+    assert wait_for(lambda: not any(running(pid) for pid in workers)), "a worker outlived its caller"
 
 
 def test_chunks_keep_the_order_and_share_out_the_sizes() -> None:
