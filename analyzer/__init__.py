@@ -20,7 +20,7 @@ from analyzer.mentions import Mentions, extract_mentions
 from analyzer.rank_config import RankConfig
 from analyzer.ranking import PredictedFile, predict
 from analyzer.records import INDEX_VERSION, FileRecord, ImportRef, Symbol, TrackedFile
-from analyzer.repo_index import RepoIndex, build_repo_index, records_by_path
+from analyzer.repo_index import RepoIndex, build_repo_index, parse_and_count, records_by_path
 from analyzer.tracked import is_safe_path, list_tracked_files
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "language_of",
     "list_tracked_files",
     "merge_deltas",
+    "parse_and_count",
     "predict",
     "read_history",
     "records_by_path",

@@ -1,22 +1,25 @@
 """How far building an index is: one fraction from 0 to 1, made of its steps' own fractions.
 
-Each step reports its own fraction (0 to 1) to `part(report, start, end)`, which passes it on
-scaled into `[start, end]` of the whole. The steps run in order and each only goes forward, so the
-whole only increases, and it ends at 1. The shares follow where a cold index spends its time:
-parsing the blobs, reading the history, then counting its statistics.
+Each step reports its own fraction (0 to 1). `part(report, start, end)` passes a step's fraction on
+scaled into `[start, end]` of the whole, for steps that run one after another. `side_by_side(report,
+shares)` gives one reporter per step for steps that run at once, in threads: the whole is the sum
+of each step's share times its fraction, reported under a lock. Either way each step only goes
+forward, so the whole only increases, and it ends at 1. The shares follow where a cold index spends
+its time: parsing the blobs (`PARSED`), reading the history, then counting its statistics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 
 Report = Callable[[float], None]
 """Called with the fraction done, from 0 to 1."""
 
 PARSED = 0.5
-"""The whole is this far once every new blob is parsed."""
+"""Parsing every new blob is this share of the whole…"""
 HISTORY_READ = 0.7
-"""…and this far once the new commits are read; counting them takes it to 1."""
+"""…and parsing then reading the new commits this much; counting them takes it to 1."""
 
 
 def part(report: Report | None, start: float, end: float) -> Report | None:
@@ -29,3 +32,24 @@ def part(report: Report | None, start: float, end: float) -> Report | None:
         whole(end if fraction >= 1.0 else start + (end - start) * max(0.0, fraction))
 
     return scaled
+
+
+def side_by_side(report: Report | None, shares: Sequence[float]) -> list[Report | None]:
+    """One reporter per step, for steps running at once that make up `shares` of the whole (summing
+    to 1); each reporter may be called from its own thread. None stays None."""
+    if report is None:
+        return [None for _ in shares]
+    whole = report
+    done = [0.0 for _ in shares]
+    lock = threading.Lock()
+
+    def step(index: int) -> Report:
+        def reached(fraction: float) -> None:
+            with lock:
+                done[index] = max(done[index], min(1.0, fraction))
+                finished = all(fraction >= 1.0 for fraction in done)
+                whole(1.0 if finished else sum(s * f for s, f in zip(shares, done, strict=True)))
+
+        return reached
+
+    return [step(index) for index in range(len(shares))]

@@ -15,6 +15,7 @@ blobs; the changes themselves need only trees), and skipped when that fails too.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -65,7 +66,9 @@ class HistoryDelta:
 
 def message_words(message: str) -> tuple[str, ...]:
     """The distinct words of a commit message, trailers, URLs and e-mail addresses left out."""
-    cleaned = URL.sub(" ", TRAILER.sub(" ", message))
+    cleaned = TRAILER.sub(" ", message) if ":" in message else message  # a trailer has a colon,
+    if "://" in cleaned or "@" in cleaned:  # a URL its scheme and an address its at sign
+        cleaned = URL.sub(" ", cleaned)
     seen: dict[str, None] = {}
     for word in text_words(cleaned, keep_verbs=True)[: MESSAGE_WORD_LIMIT * 2]:
         seen.setdefault(word, None)
@@ -183,6 +186,10 @@ class _Records:
         return self.commits
 
 
+safe_path = functools.lru_cache(maxsize=1 << 16)(is_safe_path)
+"""`is_safe_path`, remembered: a history names the same paths again and again."""
+
+
 def parse_commit(chunk: str) -> CommitChange:
     """One `\\x1e%H\\x1f%ct\\x1f%B\\x1f\\0` record followed by NUL-separated `--name-status` fields.
 
@@ -199,12 +206,12 @@ def parse_commit(chunk: str) -> CommitChange:
         if status in ("R", "C") and index + 2 < len(fields):
             old, new = fields[index + 1], fields[index + 2]
             index += 3
-            if is_safe_path(new):
+            if safe_path(new):
                 changes.append(FileChange(path=new, status=status, old_path=old if status == "R" else ""))
         else:
             path = fields[index + 1] if index + 1 < len(fields) else ""
             index += 2
-            if is_safe_path(path):
+            if safe_path(path):
                 changes.append(FileChange(path=path, status=status))
     return CommitChange(
         sha=sha.strip(),

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from analyzer.build_progress import Report
+from analyzer.file_word_counts import FileWordCounts
 from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
 
@@ -115,7 +116,7 @@ def _accumulate(
     files = _cells(stats.files, scale)
     cochange = {a: _cells(row, scale) for a, row in stats.cochange.items()}
     words = _cells(stats.words, scale)
-    file_words = {p: _cells(row, scale) for p, row in stats.file_words.items()}
+    file_words = FileWordCounts(stats.file_words, scale)
     total = Tally(stats.total.commits, stats.total.weight * scale)
     for position, commit in enumerate(delta.commits):
         weight = decay ** (len(delta.commits) - 1 - position)
@@ -133,7 +134,7 @@ def _accumulate(
         files=_tallies(files),
         cochange={a: _tallies(row) for a, row in cochange.items()},
         words=_tallies(words),
-        file_words={p: _tallies(row) for p, row in file_words.items()},
+        file_words=file_words.tallies(Tally),
         recent=kept_commits(stats.recent, delta.commits, settings.kept_commits),
     )
 
@@ -183,7 +184,7 @@ def apply_renames(
     commit: CommitChange,
     files: dict[str, Cell],
     cochange: dict[str, dict[str, Cell]],
-    file_words: dict[str, dict[str, Cell]],
+    file_words: FileWordCounts,
 ) -> None:
     """Move every statistic of a renamed file to its new path, and drop deleted files."""
     for change in commit.changes:
@@ -208,7 +209,7 @@ def move_path(
     new: str | None,
     files: dict[str, Cell],
     cochange: dict[str, dict[str, Cell]],
-    file_words: dict[str, dict[str, Cell]],
+    file_words: FileWordCounts,
 ) -> None:
     """Rename `old` to `new` in every table (None: forget `old`); counts merge if `new` has some."""
     tally = files.pop(old, None)
@@ -221,11 +222,7 @@ def move_path(
         row = cochange.setdefault(new, {})
         _merge(row, other, shared)
         cochange[other][new] = list(row[other])  # a cell of its own: each side is counted apart
-    moved = file_words.pop(old, {})
-    if new is not None and moved:
-        target = file_words.setdefault(new, {})
-        for word, count in moved.items():
-            _merge(target, word, count)
+    file_words.move(old, new)
 
 
 def add_commit(
@@ -235,19 +232,17 @@ def add_commit(
     files: dict[str, Cell],
     cochange: dict[str, dict[str, Cell]],
     words: dict[str, Cell],
-    file_words: dict[str, dict[str, Cell]],
+    file_words: FileWordCounts,
 ) -> None:
     """Count one commit of the given recency weight."""
     paths = sorted({change.path for change in commit.changes if change.status != "D"})
     size = len(paths)
     discounted = weight * min(1.0, settings.sweep_size / size) if size else 0.0
     _count(words, commit.words, weight)
+    word_ids = file_words.word_ids(commit.words)
     for path in paths:
         _count(files, (path,), discounted)
-        row = file_words.get(path)
-        if row is None:
-            row = file_words[path] = {}
-        _count(row, commit.words, discounted)
+        file_words.add(path, word_ids, discounted)
     if 1 < size <= settings.max_pair_files:
         for a in paths:
             row = cochange.get(a)

@@ -2,21 +2,24 @@
 
 `build_repo_index` is the whole pipeline over plain data: list tracked files, parse only blobs not
 in `known_records` (an `unreadable` one is tried again), resolve imports, and add only commits
-after `history.head`, telling an optional `on_progress` how far it is (`analyzer.build_progress`). The
-planner does the same steps itself with its stored records; this function is what benchmarks and
-tests use.
+after `history.head`, telling an optional `on_progress` how far it is (`analyzer.build_progress`).
+`parse_and_count` does the two long steps at once, so that a cold index uses a second core: the
+history is read and counted in a thread while the blobs are parsed (in worker processes when there
+are many, see `analyzer.indexing`). The planner does the same steps itself with its stored records;
+`build_repo_index` is what benchmarks and tests use.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from analyzer.build_progress import HISTORY_READ, PARSED, Report, part
-from analyzer.history import read_history
+from analyzer.build_progress import HISTORY_READ, PARSED, Report, side_by_side
+from analyzer.history import HistoryDelta, read_history
 from analyzer.history_stats import HistorySettings, HistoryStats, accumulate_history
 from analyzer.imports import resolve_imports
 from analyzer.indexing import index_files
@@ -75,23 +78,52 @@ def build_repo_index(
         for sha, record in (known_records or {}).items()
         if record.version == INDEX_VERSION and record.lasting
     }
-    fresh = index_files(
-        repo, files, known_blobs=known.keys(), progress=progress, on_progress=part(on_progress, 0.0, PARSED)
-    )
+    fresh, _, stats = parse_and_count(repo, files, known.keys(), history, settings, progress, on_progress)
     records = {**known, **fresh}
     current = {tracked.blob_sha for tracked in files}
     records = {sha: record for sha, record in records.items() if sha in current}
     graph = resolve_imports(records_by_path(files, records), [tracked.path for tracked in files])
-    since = history.head if history is not None and history.settings == settings and history.head else None
-    delta = read_history(repo, since=since)
-    if on_progress is not None:
-        on_progress(HISTORY_READ)
-    stats = accumulate_history(
-        history if since else None, delta, settings, on_progress=part(on_progress, HISTORY_READ, 1.0)
-    )
     return RepoIndex(
         files=files,
         records=records,
         imports={path: frozenset(targets) for path, targets in graph.items()},
         history=stats,
     )
+
+
+def parse_and_count(
+    repo: str | Path,
+    files: tuple[TrackedFile, ...],
+    known_blobs: Collection[str],
+    history: HistoryStats | None,
+    settings: HistorySettings,
+    progress: bool = False,
+    on_progress: Report | None = None,
+    workers: int | None = None,
+) -> tuple[dict[str, FileRecord], HistoryDelta, HistoryStats]:
+    """The records of the blobs of `files` not in `known_blobs` (`index_files`, in `workers`), the
+    commits after `history`'s head (all of them when it is None or counted with other settings) and
+    `history` with them counted, the history read and counted in a thread meanwhile."""
+    parsing, reading, counting = side_by_side(
+        on_progress, (PARSED, HISTORY_READ - PARSED, 1.0 - HISTORY_READ)
+    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as thread:
+        counted = thread.submit(_history, repo, history, settings, reading, counting)
+        fresh = index_files(repo, files, known_blobs, progress=progress, on_progress=parsing, workers=workers)
+        delta, stats = counted.result()
+    return fresh, delta, stats
+
+
+def _history(
+    repo: str | Path,
+    history: HistoryStats | None,
+    settings: HistorySettings,
+    reading: Report | None,
+    counting: Report | None,
+) -> tuple[HistoryDelta, HistoryStats]:
+    """The commits after `history`'s head, and `history` with them counted (see `parse_and_count`)."""
+    usable = history if history is not None and history.settings == settings and history.head else None
+    delta = read_history(repo, since=usable.head if usable else None)
+    if reading is not None:
+        reading(1.0)
+    return delta, accumulate_history(usable, delta, settings, on_progress=counting)

@@ -24,6 +24,10 @@ QUALIFIER = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 LOCAL_SCOPES = frozenset({"function", "method"})
 KIND_PRIORITY = ("class", "interface", "enum", "type", "function", "method", "module", "macro", "constant")
 
+IMPORT_CAPTURES = frozenset({"import.submodule", "import.module"})
+"""A match without one of these adds no import."""
+DEFINITION_PREFIX = len("name.definition.")
+
 NodeKey = tuple[int, int, str]
 
 
@@ -57,17 +61,19 @@ def extract_tags(language: str, source: bytes) -> tuple[tuple[Symbol, ...], tupl
     containers: dict[NodeKey, tuple[str, str]] = {}
     imports: dict[tuple[int, str, str], set[str]] = {}
     for _, captures in cursor.matches(tree.root_node):
-        scope_nodes = captures.get("name.scope", [])
+        scope_nodes = captures.get("name.scope")
         scope = node_text(scope_nodes[0]) if scope_nodes else ""
-        scope = scope if QUALIFIER.match(scope) else ""
-        collect_imports(captures, imports)
+        scope = scope if scope and QUALIFIER.match(scope) else ""
+        if IMPORT_CAPTURES.intersection(captures):
+            collect_imports(captures, imports)
         for capture, nodes in captures.items():
             if capture == "definition.scope" and scope:
                 containers[key_of(nodes[0])] = (scope, "scope")
             if not capture.startswith("name.definition."):
                 continue
-            kind = capture.removeprefix("name.definition.")
-            outer = next((n[0] for c, n in captures.items() if c == f"definition.{kind}"), None)
+            kind = capture[DEFINITION_PREFIX:]
+            outer_nodes = captures.get(f"definition.{kind}")  # a capture's nodes are never none
+            outer = outer_nodes[0] if outer_nodes else None
             for name_node in nodes:
                 definition = Definition(
                     node_text(name_node), kind, name_node.start_point[0] + 1, name_node, outer, scope

@@ -96,9 +96,10 @@ def word_counts(content: bytes, limit: int) -> tuple[tuple[str, int], ...]:
     of the decoded text, since in UTF-8 no byte of another character (nor of one replaced as
     undecodable) is ASCII."""
     counts: dict[str, int] = {}
+    seen = counts.get
     for token, count in Counter(content.translate(TOKEN_BYTES).decode("ascii").split()).items():
         for word in token_words(token):
-            counts[word] = counts.get(word, 0) + count
+            counts[word] = seen(word, 0) + count
     return tuple(sorted(heapq.nlargest(limit, counts.items(), key=itemgetter(1))))
 
 

@@ -1,14 +1,14 @@
 """The repository index in PostgreSQL: refreshed incrementally, read back as the analyzer's RepoIndex.
 
 `refresh_index(db, repo)` lists the tracked files, parses only blobs not stored yet (at the
-analyzer's INDEX_VERSION), re-resolves the import graph, reads only commits after the stored
-head and, when there are any, stores the accumulated history statistics anew. A warm refresh of
-an unchanged repository parses nothing and reads no commit. Refreshes of one repository are
-serialised by an advisory lock; blob records are shared by every repository holding the blob, so
-only `lasting` ones are stored: a blob this repository cannot give whole (missing or corrupt) is
-skipped in this index, with the analyzer's warning, and read again by the next refresh. An
-optional `on_progress` hears the fraction of the refresh done, shared out as the analyzer's
-`build_progress` says, up to 1.
+analyzer's INDEX_VERSION) while it reads only commits after the stored head (the analyzer's
+`parse_and_count`), re-resolves the import graph and, when there were new commits, stores the
+accumulated history statistics anew. A warm refresh of an unchanged repository parses nothing and
+reads no commit. Refreshes of one repository are serialised by an advisory lock; blob records are
+shared by every repository holding the blob, so only `lasting` ones are stored: a blob this
+repository cannot give whole (missing or corrupt) is skipped in this index, with the analyzer's
+warning, and read again by the next refresh. An optional `on_progress` hears the fraction of the
+refresh done, shared out as the analyzer's `build_progress` says, up to 1.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from analyzer import (
     Symbol,
     Tally,
 )
-from analyzer.build_progress import HISTORY_READ, PARSED, Report, part
+from analyzer.build_progress import Report
 
 from .database import Connection, Database
 
@@ -227,14 +227,12 @@ async def _refresh(
         known = {
             r["blob_sha"] for r in await conn.fetch_all("blobs_known", {"shas": current, "version": version})
         }
-        fresh = await asyncio.to_thread(
-            analyzer.index_files,
-            path,
-            files,
-            known,
-            progress=progress,
-            on_progress=part(on_progress, 0.0, PARSED),
+        stored = await _load_history(conn, repository)
+        usable = stored if stored is not None and stored.settings == settings else None
+        fresh, delta, stats = await asyncio.to_thread(
+            analyzer.parse_and_count, path, files, known, usable, settings, progress, on_progress
         )
+        rebuilt = bool(delta.commits) or delta.full or usable is None
         await _store_records(conn, (r for r in fresh.values() if r.lasting))
         unreadable = {sha: r for sha, r in fresh.items() if not r.lasting}
         records = {**await _load_records(conn, current), **unreadable}
@@ -253,15 +251,6 @@ async def _refresh(
                 for dst in sorted(targets)
             ),
         )
-        stored = await _load_history(conn, repository)
-        usable = stored if stored is not None and stored.settings == settings else None
-        delta = await asyncio.to_thread(analyzer.read_history, path, usable.head if usable else None)
-        if on_progress is not None:
-            on_progress(HISTORY_READ)
-        rebuilt = bool(delta.commits) or delta.full or usable is None
-        counted = part(on_progress, HISTORY_READ, 1.0)
-        stats = analyzer.accumulate_history(usable, delta, settings, counted) if rebuilt else usable
-        assert stats is not None
         if rebuilt:
             await _store_history(conn, repository["id"], stats)
         else:

@@ -109,6 +109,17 @@ def commit_files(repo: Path, files: dict[str, str], message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def large_python_tree(total_bytes: int, count: int = 40) -> dict[str, str]:
+    """`count` Python modules of `total_bytes` or more in all, each of its own content: a function
+    and a long text (which parses fast)."""
+    line = "the request handler sends the response of every order\n"
+    text = line * (total_bytes // count // len(line) + 1)
+    return {
+        f"pkg/mod{n}.py": f'def handler_{n}(request):\n    return request\n\n\nTEXT_{n} = """\n{text}"""\n'
+        for n in range(count)
+    }
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A small web-shop repository used by planner tests."""

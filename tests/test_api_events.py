@@ -18,12 +18,16 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from analyzer import index_files, list_tracked_files
+from analyzer.indexing import PROCESS_MIN_BYTES
 from api.events import EventBroadcaster
 from api.schemas import PlanBuilding, PlanReady
 from planner.automation import announce
 from planner.database import Database
+from planner.index_store import refresh_index
 from planner.progress import STAGES
 from planner.workers import BUILD_NICENESS
+from tests.conftest import commit_files, large_python_tree
 from tests.test_api_support import (
     api_client,
     create_project,
@@ -274,3 +278,24 @@ async def test_a_build_runs_in_a_worker_process_and_reports_its_stages(db_url: s
         # the worker yields the CPU to the service: its priority is lower than the service's
         worker_niceness = await asyncio.wrap_future(pool._pool().submit(os.nice, 0))
         assert worker_niceness >= os.nice(0) + min(BUILD_NICENESS, 19 - os.nice(0))
+
+
+async def test_a_build_worker_parses_a_large_repository_in_processes_of_its_own(
+    db_url: str, repo: Path
+) -> None:
+    commit_files(repo, large_python_tree(PROCESS_MIN_BYTES), "many modules")
+    files = list_tracked_files(repo)
+    assert sum(f.size for f in files) >= PROCESS_MIN_BYTES  # so the build worker parses in processes
+    async with served_app(db_url) as served, httpx.AsyncClient(base_url=served.base_url) as client:
+        project_id = await create_project(client, repo)
+        response = await client.post(f"/api/projects/{project_id}/execution-plan/build")
+        assert response.status_code == 202
+        await served.app.state.builds.wait_idle()
+        plan = await client.get(f"/api/projects/{project_id}/execution-plan")
+        assert plan.status_code == 200, plan.text
+        pool = served.app.state.builds.pool
+        assert pool is not None and pool.built == 1
+    async with Database(db_url) as db:
+        index, report = await refresh_index(db, repo)  # what the build worker stored
+    assert report.parsed == 0 and report.commits == 0
+    assert index.records == index_files(repo, files, progress=False, workers=0)
