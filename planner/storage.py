@@ -54,7 +54,13 @@ async def update_task_predicted_files(
         {"id": task_id, "predicted_files": [p.to_dict() for p in files]}
         for task_id, files in predicted.items()
     ]
-    return await conn.execute("tasks_store_predicted_files", {"project_id": project_id, "tasks": Jsonb(rows)})
+    return await _store_predicted(conn, project_id, rows)
+
+
+async def _store_predicted(conn: Queries, project_id: str, rows: list[dict[str, Any]]) -> int:
+    """Write `[{id, predicted_files}]` into the tasks' metadata (JSON text, cast in SQL)."""
+    text = to_json(rows).decode()
+    return await conn.execute("tasks_store_predicted_files", {"project_id": project_id, "tasks": text})
 
 
 async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPlan:
@@ -67,9 +73,11 @@ async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPl
         raise NotFoundError(f"no project with id {project_id}")
     version = int(await conn.fetch_value("plan_next_version", {"project_id": project_id}))
     stored = replace(plan, version=version)
-    document = to_json(stored.to_dict()).decode()  # JSON text, cast (parsed once) in SQL
+    data = stored.to_dict()
+    document = to_json(data).decode()  # JSON text, cast (parsed once) in SQL
     await conn.execute("plan_store", {"project_id": project_id, "version": version, "plan": document})
-    await update_task_predicted_files(conn, project_id, {t.id: t.predicted_files for t in stored.tasks})
+    rows = [{"id": t["id"], "predicted_files": t["predicted_files"]} for t in data["tasks"]]
+    await _store_predicted(conn, project_id, rows)
     return stored
 
 
