@@ -1,10 +1,9 @@
 """How far building an index is: one fraction from 0 to 1, made of its steps' own fractions.
 
-Each step reports its own fraction (0 to 1). `part(report, start, end)` passes a step's fraction on
-scaled into `[start, end]` of the whole, for steps that run one after another. `side_by_side(report,
-shares)` gives one reporter per step for steps that run at once, in threads: the whole is the sum
-of each step's share times its fraction, reported under a lock. Either way each step only goes
-forward, so the whole only increases, and it ends at 1. The shares follow where a cold index spends
+Each step reports its own fraction (0 to 1). `side_by_side(report, shares)` gives one reporter per
+step for steps that run at once, in threads: the whole is the sum of each step's share times its
+fraction, reported under a lock. Each step only goes forward, so the whole only increases, and it
+ends at 1. The shares follow where a cold index spends
 its time: parsing the blobs (`PARSED`), reading the history, then counting its statistics.
 """
 
@@ -20,18 +19,6 @@ PARSED = 0.5
 """Parsing every new blob is this share of the whole…"""
 HISTORY_READ = 0.7
 """…and parsing then reading the new commits this much; counting them takes it to 1."""
-
-
-def part(report: Report | None, start: float, end: float) -> Report | None:
-    """`report` for a step that makes up `[start, end]` of the whole (None stays None)."""
-    if report is None:
-        return None
-    whole = report
-
-    def scaled(fraction: float) -> None:
-        whole(end if fraction >= 1.0 else start + (end - start) * max(0.0, fraction))
-
-    return scaled
 
 
 def side_by_side(report: Report | None, shares: Sequence[float]) -> list[Report | None]:

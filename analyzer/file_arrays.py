@@ -9,12 +9,14 @@ pays only for the words its tasks use.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from analyzer.file_lookup import FileLookup, lookup_for
+from analyzer.history_stats import change_rate, cochange_confidence
 from analyzer.repo_index import RepoIndex, per_index
 from analyzer.vocabulary import path_words
 
@@ -27,12 +29,11 @@ BM25_B = 0.75
 
 @dataclass(frozen=True)
 class WordHistory:
-    """The files that changed in commits whose message had a word: positions, summed commit
-    weights and commit counts."""
+    """The files that changed in commits whose message had a word: positions and summed commit
+    weights."""
 
     positions: Positions
     weights: Floats
-    commits: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,17 @@ class FileArrays:
     _directories: dict[str, Positions] = field(default_factory=dict)
     _partners: dict[tuple[str, int], tuple[Positions, Floats]] = field(default_factory=dict)
     _links: dict[str, tuple[Positions, Positions]] = field(default_factory=dict)
+    rate_features: dict[float, dict[str, Floats]] = field(default_factory=dict)
+    """Per recency half-life, the `base_rate` and `recent` features of every file (filled by
+    `analyzer.signals.rate_values`)."""
 
-    def positions_of(self, paths: object) -> Positions:
-        """The positions of `paths` (an iterable of current paths)."""
-        found = [self.position[p] for p in paths]  # type: ignore[attr-defined]
-        return np.array(found, dtype=np.intp)
+    def positions_of(self, paths: Iterable[str]) -> Positions:
+        """The positions of `paths` (current paths)."""
+        return np.array([self.position[p] for p in paths], dtype=np.intp)
+
+    def path_word_rarity(self, word: str) -> float:
+        """How rare a path word is among the current paths: log(paths / paths with it)."""
+        return math.log(max(2, len(self.paths)) / max(1, self.lookup.path_word_files.get(word, 1)))
 
     def word_history(self, word: str) -> WordHistory | None:
         if word not in self._history:
@@ -83,7 +90,6 @@ class FileArrays:
                 else WordHistory(
                     self.positions_of(row),
                     np.fromiter((t.weight for t in row.values()), np.float64, len(row)),
-                    np.fromiter((t.commits for t in row.values()), np.int64, len(row)),
                 )
             )
         return self._history[word]
@@ -124,14 +130,10 @@ class FileArrays:
         found = self._partners.get(key)
         if found is None:
             stats = self.index.history
-            changes = stats.files.get(seed)
             pairs = [
-                (self.position[other], min(1.0, pair.weight / changes.weight))
+                (self.position[other], cochange_confidence(stats, seed, other))
                 for other, pair in stats.cochange.get(seed, {}).items()
-                if changes is not None
-                and changes.weight > 0
-                and pair.commits >= min_commits
-                and other in self.position
+                if pair.commits >= min_commits and other in self.position
             ]
             found = self._partners[key] = (
                 np.array([at for at, _ in pairs], dtype=np.intp),
@@ -169,34 +171,25 @@ def build_arrays(index: RepoIndex) -> FileArrays:
     lookup = lookup_for(index)
     paths = tuple(sorted(lookup.paths))
     position = {path: at for at, path in enumerate(paths)}
-    stats = index.history
-    total = stats.total.weight
-    rate = np.zeros(len(paths))
-    if total > 0:
-        for path, tally in stats.files.items():
-            if path in position:
-                rate[position[path]] = min(1.0, tally.weight / total)
+    rate = np.array([change_rate(index.history, path) for path in paths], dtype=np.float64)
     lengths = np.array([lookup.document_length.get(p, -1) for p in paths], dtype=np.float64)
     norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(lookup.average_length, 1e-9))
     norm[lengths < 0] = np.inf
-    count = max(2, len(paths))
-    rarity = np.zeros(len(paths))
-    for at, path in enumerate(paths):
-        rarity[at] = sum(
-            math.log(count / max(1, lookup.path_word_files.get(word, 1))) for word in set(path_words(path))
-        )
     sizes = [len(commit.paths) for commit in lookup.commits]
-    return FileArrays(
+    arrays = FileArrays(
         index=index,
         lookup=lookup,
         paths=paths,
         position=position,
         rate=rate,
         bm25_norm=norm,
-        path_rarity=rarity,
+        path_rarity=np.zeros(len(paths)),
         commit_lengths=np.sqrt(np.array([len(c.words) for c in lookup.commits], dtype=np.float64) + 5),
         mean_commit_size=sum(sizes) / len(sizes) if sizes else 1.0,
     )
+    for at, path in enumerate(paths):
+        arrays.path_rarity[at] = sum(arrays.path_word_rarity(word) for word in set(path_words(path)))
+    return arrays
 
 
 arrays_for = per_index(build_arrays)

@@ -53,13 +53,8 @@ SPREAD_FEATURES = ("cochange", "imports")
 Mask = npt.NDArray[np.bool_]
 
 
-def log_scale(probability: float) -> float:
-    """A probability on a log scale in [0, 1]: 0.001 and below → 0, 0.01 → ⅓, 0.1 → ⅔, 1 → 1."""
-    return max(0.0, 1.0 + math.log10(probability + 1e-9) / 3.0)
-
-
 def log_scaled(probabilities: Floats) -> Floats:
-    """`log_scale` of every element."""
+    """Probabilities on a log scale in [0, 1]: 0.001 and below → 0, 0.01 → ⅓, 0.1 → ⅔, 1 → 1."""
     scaled: Floats = np.maximum(0.0, 1.0 + np.log10(probabilities + 1e-9) / 3.0)
     return scaled
 
@@ -82,7 +77,7 @@ class Dense:
 
     size: int
     values: dict[str, Floats] = field(default_factory=dict)
-    candidate: Mask = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    candidate: Mask = field(init=False)
     known: list[Known] = field(default_factory=list)
     best_word: Positions = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     directories: list[str] = field(default_factory=list)
@@ -107,12 +102,16 @@ def context_features(arrays: FileArrays, mentions: Mentions) -> dict[str, tuple[
 
 
 def rate_values(arrays: FileArrays, config: RankConfig) -> dict[str, Floats]:
-    """`base_rate` and `recent` of every file (0 for a file that never changed)."""
-    recent = arrays.recent(config.recent_half_life)
-    return {
-        "base_rate": np.where(arrays.rate > 0, log_scaled(arrays.rate), 0.0),
-        "recent": np.where(recent > 0, log_scaled(recent), 0.0),
-    }
+    """`base_rate` and `recent` of every file (0 for a file that never changed; once per index
+    and half-life)."""
+    found = arrays.rate_features.get(config.recent_half_life)
+    if found is None:
+        recent = arrays.recent(config.recent_half_life)
+        found = arrays.rate_features[config.recent_half_life] = {
+            "base_rate": np.where(arrays.rate > 0, log_scaled(arrays.rate), 0.0),
+            "recent": np.where(recent > 0, log_scaled(recent), 0.0),
+        }
+    return found
 
 
 def rate_evidence(arrays: FileArrays, config: RankConfig, name: str, at: int) -> str:
@@ -198,11 +197,10 @@ def lexical_features(arrays: FileArrays, words: list[str], config: RankConfig, d
     dense.set("lexical_rank", scores / best, touched)
     found = np.zeros(dense.size)
     covered = np.zeros(dense.size, dtype=np.bool_)
-    paths = max(2, len(arrays.paths))
     for word in wanted:
         files = arrays.path_word_files(word)
         if files is not None:
-            found[files] += math.log(paths / max(1, arrays.lookup.path_word_files.get(word, 1)))
+            found[files] += arrays.path_word_rarity(word)
             covered[files] = True
     covered &= arrays.path_rarity > 0
     dense.set("path_words", found / np.where(covered, arrays.path_rarity, 1.0), covered)

@@ -60,7 +60,7 @@ class ExecutionPlanBuilder:
         self.predictor: FilePredictor = predictor or default_predictor(db)
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
-        self._split_with: dict[int, dict[int, list[FileConflict]]] = {}  # task -> other -> splitting
+        self._split_with: dict[int, dict[int, FileConflict]] = {}  # task -> other -> how they split
         self._grouped: dict[frozenset[int], list[Worktree]] = {}
         self._durations: dict[frozenset[int], int] = {}
         self._footprints: dict[int, Footprint] = {}
@@ -335,9 +335,10 @@ class ExecutionPlanBuilder:
         return self._grouped[key]
 
     def _record_split(self, conflict: FileConflict) -> None:
+        """Note a splitting conflict (a pair is reported once, within its group or across)."""
         a, b = conflict.task_ids
-        self._split_with.setdefault(a, {}).setdefault(b, []).append(conflict)
-        self._split_with.setdefault(b, {}).setdefault(a, []).append(conflict)
+        self._split_with.setdefault(a, {})[b] = conflict
+        self._split_with.setdefault(b, {})[a] = conflict
 
     def _splitting_within(self, ids: set[int]) -> Iterator[FileConflict]:
         """The splitting conflicts of this plan between two of `ids` (the smaller id first), as
@@ -350,7 +351,7 @@ class ExecutionPlanBuilder:
                 else:
                     others = [o for o in sorted(ids) if o > task_id and o in partners]
                 for other in others:
-                    yield from partners[other]
+                    yield partners[other]
 
     def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
         worktrees = self._group(members)
