@@ -69,6 +69,7 @@ class ServiceConfig:
     max_concurrent_builds: int = 3
     build_processes: int = 1  # worker processes that run builds (0: in the service's own process)
     startup_timeout: float = 10.0  # how long start-up waits for the LISTEN connections
+    db_timeout: float = 5.0  # how long a request waits for a connection before a 503
 
     def __post_init__(self) -> None:
         # an automatic build holds a connection for its lock, another for the build, a third to announce
@@ -157,7 +158,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         url = service.database_url
         if url is None:  # starting the embedded server blocks: not on the event loop
             url = await asyncio.to_thread(configured_database_url)
-        db = Database(url, max_size=service.pool_size)
+        db = Database(url, max_size=service.pool_size, acquire_timeout=service.db_timeout)
         await db.open()
         try:
             await migrate(db)

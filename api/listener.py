@@ -10,6 +10,9 @@ process can hold and re-checks that a plan is still needed; the loser does nothi
 `BuildRunner` also runs requested builds, one per project at a time: a request while one runs
 (in this process, or in another one whose `execution_plan_building` event came over the
 broadcaster) is answered with the running build's id.
+
+Every loop here survives any error: it logs it and goes on. A database that is down postpones an
+automatic build to the next sweep (it is not counted as the project's failure).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from psycopg import sql
 
 from planner.automation import SESSION_CHANNEL, announce, build_and_announce
 from planner.database import Database
-from planner.errors import ExecplanError
+from planner.errors import DatabaseUnavailableError, ExecplanError
 from planner.settings import Settings
 from planner.workers import BuildPool
 
@@ -222,6 +225,14 @@ class BuildRunner:
             await self._build(project_id, build_id)
 
     async def _if_needed(self, project_id: str, reason: str) -> None:
+        try:
+            await self._build_if_needed(project_id, reason)
+        except DatabaseUnavailableError as error:  # the next sweep tries again
+            log.warning("automatic build of project %s postponed: %s", project_id, error)
+        except Exception:  # a bug: say so; the next sweep tries again
+            log.exception("automatic build of project %s failed", project_id)
+
+    async def _build_if_needed(self, project_id: str, reason: str) -> None:
         async with self._slots, self.db.connection() as conn:
             if not await conn.fetch_value("autobuild_try_lock", {"project_id": project_id}):
                 return  # another process is building it right now
@@ -246,6 +257,8 @@ class BuildRunner:
             else:
                 await build_and_announce(self.db, project_id, self.settings, build_id=build_id)
             self._failed_at.pop(project_id, None)
+        except DatabaseUnavailableError as error:  # not the project's fault: the next sweep retries
+            log.warning("plan build %s of project %s stopped: %s", build_id, project_id, error)
         except ExecplanError:  # logged and announced by build_and_announce
             self._failed_at[project_id] = time.monotonic()
         except Exception as error:
@@ -264,8 +277,8 @@ class BuildRunner:
 async def _announce_quietly(db: Database, project_id: str, build_id: str, error: str) -> None:
     try:
         await announce(db, "execution_plan_error", project_id, build_id=build_id, error=error)
-    except ExecplanError:
-        log.warning("could not announce the failure of build %s", build_id)
+    except Exception as failure:  # announcing is best effort
+        log.warning("could not announce the failure of build %s: %s", build_id, failure)
 
 
 class SessionListener:
@@ -309,6 +322,9 @@ class SessionListener:
             rows = await self.db.fetch_all("projects_needing_plan")
         except ExecplanError as error:
             log.warning("sweep for projects needing a plan failed: %s", error)
+            return 0
+        except Exception:  # a bug: say so, and sweep again next time
+            log.exception("sweep for projects needing a plan failed")
             return 0
         for row in rows:
             self.builds.request_if_needed(str(row["id"]), "sweep")

@@ -76,7 +76,7 @@ class ProgressEvents:
                     stage=stage,
                     fraction=fraction,
                 )
-            except ExecplanError as error:
+            except Exception as error:  # progress is best effort: the build goes on
                 log.warning("could not announce the progress of build %s: %s", self.build_id, error)
 
     async def flush(self) -> None:

@@ -1,7 +1,10 @@
 """Data access: an async psycopg pool behind execute / fetch one / fetch all of named queries.
 
 Every statement comes from `sql/queries.sql` by name. Driver errors are turned into the
-project's own exceptions here, so the rest of the code never catches psycopg errors.
+project's own exceptions here, so the rest of the code never catches psycopg errors. A database
+that cannot be reached is `DatabaseUnavailableError` (a 503 for the service, "try again" for a
+background loop), raised within `acquire_timeout` seconds instead of hanging; a pooled connection
+is checked before it is handed out, so the first request after a server restart gets a new one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 import sql
 
-from .errors import DatabaseError, DependencyCycleError, InvalidInputError
+from .errors import DatabaseError, DatabaseUnavailableError, DependencyCycleError, InvalidInputError
 
 Row = dict[str, Any]
 Params = Mapping[str, Any] | None
@@ -25,9 +28,30 @@ Params = Mapping[str, Any] | None
 CYCLE_SQLSTATE = "EP001"
 
 
+# SQLSTATEs that say the server cannot serve now rather than that a statement is wrong: admin
+# or crash shutdown, starting up, too many connections (class 08, connection exceptions, too)
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of a (multi-line) driver message."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
+
+
+def unavailable(reason: object) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(f"the database is not available: {first_line(str(reason))}")
+
+
 def translate(error: psycopg.Error) -> Exception:
     """The project's exception for a driver error."""
     diag = error.diag
+    state = error.sqlstate
+    if (
+        state in UNAVAILABLE_SQLSTATES
+        or (state or "").startswith("08")
+        or (state is None and isinstance(error, psycopg.OperationalError | psycopg.InterfaceError))
+    ):
+        return unavailable(diag.message_primary or error)
     if error.sqlstate == CYCLE_SQLSTATE:
         text = (diag.message_primary or "").removeprefix("dependency cycle: ")
         return DependencyCycleError(text.split(" -> "))
@@ -90,25 +114,45 @@ class Connection:
 class Database:
     """A pool of connections to one PostgreSQL database."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        acquire_timeout: float = 5.0,
+        open_timeout: float = 30.0,
+    ) -> None:
         self.url = url
+        self.open_timeout = open_timeout
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             open=False,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            # a new connection to a host that does not answer gives up as a request would
+            kwargs={
+                "row_factory": dict_row,
+                "autocommit": True,
+                "connect_timeout": max(1, round(acquire_timeout)),
+            },
             connection_class=psycopg.AsyncConnection[Row],
+            check=AsyncConnectionPool.check_connection,  # a connection dropped while idle: replaced
+            timeout=acquire_timeout,  # no connection within this: DatabaseUnavailableError
+            # the pool's own retries back off to minutes: give up soon instead, so that the first
+            # request once the server is back connects at once
+            reconnect_timeout=acquire_timeout,
         )
 
     async def open(self) -> None:
         """Open the pool and wait until a connection works."""
         try:
-            await self.pool.open(wait=True, timeout=30)
+            await self.pool.open(wait=True, timeout=self.open_timeout)
         except psycopg.Error as error:
             raise translate(error) from error
         except PoolTimeout as error:
-            raise DatabaseError(f"cannot connect to the database: {error}") from error
+            reason = first_line(str(error))
+            raise DatabaseUnavailableError(f"cannot connect to the database: {reason}") from error
 
     async def close(self) -> None:
         await self.pool.close()
@@ -123,18 +167,24 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A connection in autocommit mode: each statement commits on its own."""
-        async with self.pool.connection() as conn:
-            yield Connection(conn)
+        try:
+            async with self.pool.connection() as conn:
+                yield Connection(conn)
+        except PoolTimeout as error:
+            raise unavailable(error) from error
+        except psycopg.Error as error:  # from the pool itself, e.g. while returning a broken one
+            raise translate(error) from error
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A connection inside one transaction: all its statements commit together, or none."""
-        async with self.pool.connection() as conn:
-            try:
-                async with conn.transaction():
-                    yield Connection(conn)
-            except psycopg.Error as error:
-                raise translate(error) from error
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                yield Connection(conn)
+        except PoolTimeout as error:
+            raise unavailable(error) from error
+        except psycopg.Error as error:
+            raise translate(error) from error
 
     async def execute(self, name: str, params: Params = None) -> int:
         async with self.connection() as conn:

@@ -14,6 +14,10 @@ class DatabaseError(ExecplanError):
     """The database refused or failed an operation."""
 
 
+class DatabaseUnavailableError(DatabaseError):
+    """The database cannot be reached now (down, restarting, no free connection): try again later."""
+
+
 class NotFoundError(ExecplanError):
     """A project, plan or task that does not exist."""
 
