@@ -30,10 +30,16 @@ def load_task_file(path: Path) -> TaskFile:
 async def import_task_file(db: Database, spec: TaskFile) -> str:
     """Write a validated tasks file in one transaction; returns the project id."""
     async with db.transaction() as conn:
+        # the lock before the row (`lock_project`'s order): a build of the project holds the lock
+        # and writes the row last, so taking the row first would deadlock with it
+        existing = await conn.fetch_one("project_by_name", {"name": spec.name})
+        if existing is not None:
+            await lock_project(conn, str(existing["id"]))
         project_id = str(
             await conn.fetch_value("project_upsert", {"name": spec.name, "repo_path": spec.repo_path})
         )
-        await lock_project(conn, project_id)
+        if existing is None or str(existing["id"]) != project_id:  # new: no one else can know it yet
+            await lock_project(conn, project_id)
         epic_rows = await conn.fetch_all(
             "epics_upsert", {"project_id": project_id, "epics": Jsonb(list(spec.epics))}
         )

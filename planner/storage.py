@@ -36,7 +36,11 @@ class Queries(Protocol):
 
 
 async def lock_project(conn: Queries, project_id: str) -> None:
-    """Serialise work on one project until the end of the current transaction."""
+    """Serialise work on one project until the end of the current transaction.
+
+    The lock order, everywhere: this lock first, then the project's rows (projects, epics,
+    tasks, dependencies); a transaction that has written one of them must not take it after.
+    """
     await conn.execute("project_lock", {"project_id": project_id})
 
 
