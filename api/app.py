@@ -174,7 +174,6 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                 health_interval=service.health_interval,
                 backoff=service.backoff,
             )
-            events.observers.append(builds.observe)
             sessions = SessionListener(
                 url,
                 db,

@@ -86,7 +86,7 @@ async def build_plan(project_id: ProjectId, db: DatabaseDep, builds: BuildsDep) 
     is still 202, with that build's id and `already_running: true`.
     """
     await project_row(db, project_id)
-    build_id, already_running = builds.request(str(project_id))
+    build_id, already_running = await builds.request(str(project_id))
     return BuildAccepted(build_id=build_id, project_id=project_id, already_running=already_running)
 
 

@@ -206,13 +206,48 @@ SELECT EXISTS (
                     WHERE h.project_id = %(project_id)s) < done.completed_at, true)
 ) AS needed;
 
--- name: autobuild_try_lock
--- Takes, without waiting, the session lock that lets one server process build a project automatically.
-SELECT pg_try_advisory_lock(hashtextextended('execplan_autobuild:' || %(project_id)s::text, 0)) AS locked;
+-- name: build_claim
+-- Takes, without waiting, the session lock held by the server process that runs a build of the
+-- project, and records that build (lock first, then the row); one row `claimed` when taken.
+WITH claim AS (
+    SELECT pg_try_advisory_lock(hashtextextended('execplan_build:' || %(project_id)s::text, 0)) AS locked
+)
+INSERT INTO running_builds (project_id, build_id, backend_pid)
+SELECT %(project_id)s::uuid, %(build_id)s, pg_backend_pid() FROM claim WHERE claim.locked
+ON CONFLICT (project_id) DO UPDATE
+SET build_id = EXCLUDED.build_id, backend_pid = EXCLUDED.backend_pid, started_at = now()
+RETURNING true AS claimed;
 
--- name: autobuild_unlock
--- Releases the automatic-build lock taken by autobuild_try_lock.
-SELECT pg_advisory_unlock(hashtextextended('execplan_autobuild:' || %(project_id)s::text, 0)) AS unlocked;
+-- name: build_claim_wait
+-- As build_claim, but waits for the lock while another process's build of the project runs.
+WITH claim AS (
+    SELECT pg_advisory_lock(hashtextextended('execplan_build:' || %(project_id)s::text, 0))
+)
+INSERT INTO running_builds (project_id, build_id, backend_pid)
+SELECT %(project_id)s::uuid, %(build_id)s, pg_backend_pid() FROM claim
+ON CONFLICT (project_id) DO UPDATE
+SET build_id = EXCLUDED.build_id, backend_pid = EXCLUDED.backend_pid, started_at = now()
+RETURNING true AS claimed;
+
+-- name: build_release
+-- Forgets the build taken by build_claim and releases its lock.
+WITH gone AS (
+    DELETE FROM running_builds WHERE project_id = %(project_id)s AND build_id = %(build_id)s
+)
+SELECT pg_advisory_unlock(hashtextextended('execplan_build:' || %(project_id)s::text, 0)) AS unlocked;
+
+-- name: build_running
+-- The id of the build of the project that some server process runs now: its row counts only
+-- while the session that took the build lock still holds it (it dies with its process).
+SELECT r.build_id
+FROM running_builds r
+WHERE r.project_id = %(project_id)s
+  AND EXISTS (
+      SELECT 1 FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.pid = r.backend_pid AND l.objsubid = 1
+        AND ((l.classid::bigint << 32) | l.objid::bigint)
+            = hashtextextended('execplan_build:' || r.project_id::text, 0)
+  );
 
 -- name: dependencies_of_project
 -- Every dependency between a project's tasks.
