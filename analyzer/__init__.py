@@ -1,5 +1,6 @@
 """Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
 
+from analyzer.git_cli import repository_problem
 from analyzer.history import CommitChange, FileChange, HistoryDelta, head_commit, read_history
 from analyzer.history_stats import (
     HistorySettings,
@@ -59,6 +60,7 @@ __all__ = [
     "predict",
     "read_history",
     "records_by_path",
+    "repository_problem",
     "resolve_imports",
     "stats_from_rows",
 ]

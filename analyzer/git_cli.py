@@ -70,3 +70,25 @@ def resolve_revision(repo: str | Path, rev: str) -> str | None:
     if done.returncode != 0:
         raise OSError(f"git rev-parse in {repo}: {last_line(done.stderr)}")
     return done.stdout.decode("ascii").strip()
+
+
+def repository_problem(path: str | Path) -> str | None:
+    """What keeps git from reading the repository at `path`, in words that name it; None when
+    it is one git can read (its top or a folder inside it)."""
+    folder = Path(path)
+    if not folder.exists():
+        return f"{folder} does not exist (moved or deleted?)"
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    done = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, check=False
+    )
+    if done.returncode == 0 and done.stdout.strip():
+        return None
+    error = last_line(done.stderr)
+    if "dubious ownership" in error or "safe.directory" in done.stderr.decode("utf-8", "replace"):
+        return (
+            f"git refuses {folder}: it belongs to another user (dubious ownership); "
+            f"allow it with: git config --global --add safe.directory {folder}"
+        )
+    return f"{folder} is not a git repository"

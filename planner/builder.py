@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from analyzer import repository_problem
 from analyzer.merge_friendly import by_name
 
 from .batches import SearchConfig, slices, split_level
@@ -28,7 +29,7 @@ from .conflicts import (
     splits,
 )
 from .database import Database
-from .errors import NotFoundError
+from .errors import InvalidInputError, NotFoundError
 from .explain import explain_plan
 from .mentions import FilePredictor
 from .model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
@@ -77,6 +78,7 @@ class ExecutionPlanBuilder:
         project = await self.db.fetch_one("project_by_id", {"id": project_id})
         if project is None:
             raise NotFoundError(f"no project with id {project_id}")
+        await _check_repository(project)
         # before the transaction: preparing may need connections of its own
         with self.progress.stage("index"):
             await self.predictor.prepare(project["repo_path"], self.progress.advance)
@@ -396,3 +398,14 @@ class ExecutionPlanBuilder:
                 self._group_of,
             ),
         }
+
+
+async def _check_repository(project: dict[str, Any]) -> None:
+    """A project whose repository git cannot read now (deleted, moved, refused) is said so."""
+    if not project["repo_path"]:
+        return
+    problem = await asyncio.to_thread(repository_problem, project["repo_path"])
+    if problem is not None:
+        raise InvalidInputError(
+            f"project {project['name']!r}: its repository {problem}; import it again with its new path"
+        )
