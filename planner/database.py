@@ -125,6 +125,7 @@ class Database:
     ) -> None:
         self.url = url
         self.open_timeout = open_timeout
+        self.connect_timeout = max(1, round(acquire_timeout))
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url,
             min_size=min_size,
@@ -134,7 +135,7 @@ class Database:
             kwargs={
                 "row_factory": dict_row,
                 "autocommit": True,
-                "connect_timeout": max(1, round(acquire_timeout)),
+                "connect_timeout": self.connect_timeout,
             },
             connection_class=psycopg.AsyncConnection[Row],
             check=AsyncConnectionPool.check_connection,  # a connection dropped while idle: replaced
@@ -145,7 +146,14 @@ class Database:
         )
 
     async def open(self) -> None:
-        """Open the pool and wait until a connection works."""
+        """Open the pool and wait until a connection works; a server that refuses is said so at
+        once (one connection tried first), not after the pool's retries."""
+        try:
+            probe = await psycopg.AsyncConnection.connect(self.url, connect_timeout=self.connect_timeout)
+            await probe.close()
+        except psycopg.Error as error:
+            reason = first_line(str(error)).removeprefix("connection failed: ")
+            raise DatabaseUnavailableError(f"cannot connect to the database: {reason}") from error
         try:
             await self.pool.open(wait=True, timeout=self.open_timeout)
         except psycopg.Error as error:

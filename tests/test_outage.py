@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from api.cli import main
+from planner.database import Database
+from planner.errors import DatabaseUnavailableError
 from tests.db_proxy import database_proxy
 from tests.test_api_events import wait_until
 from tests.test_api_support import api_client, create_project, history_versions
@@ -122,3 +126,28 @@ async def test_connections_left_in_the_pool_by_a_restart_are_replaced_before_use
         # every request right after the restart is answered: none gets a dead connection
         responses = await asyncio.gather(*(client.get("/api/projects") for _ in range(6)))
         assert [r.status_code for r in responses] == [200] * 6
+
+
+async def test_a_database_that_refuses_is_said_so_at_once(db_url: str) -> None:
+    async with database_proxy(db_url) as proxy:
+        await proxy.cut()
+        with pytest.raises(DatabaseUnavailableError) as refused:
+            # a hang would end in the guard's TimeoutError, not in the error
+            await asyncio.wait_for(Database(proxy.url, open_timeout=30).open(), 10)
+        assert str(refused.value).startswith("cannot connect to the database: connection to server at")
+        assert "\n" not in str(refused.value)
+
+
+def test_the_command_line_says_in_one_line_that_the_database_is_down(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port no one listens on
+    port = closed.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    code = main(["build", "shop"])
+    closed.close()
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("execplan: error: cannot connect to the database:") and "Connection refused" in err
+    assert len(err.strip().splitlines()) == 1
