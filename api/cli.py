@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import Progress as RichProgress
@@ -29,6 +30,7 @@ from planner.storage import get_execution_plan
 
 from .projects import resolve_project
 from .render import render_plan, render_why
+from .terminal import VisibleFormatter, console, markup, visible
 
 
 async def open_database() -> Database:
@@ -56,7 +58,7 @@ async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> No
     project_id = await import_task_file(db, spec)
     done = sum(t.done for t in spec.tasks)
     out.print(
-        f"imported {spec.name} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
+        f"imported {markup(spec.name)} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
         f" ({done} done), read as {loaded.format}",
         highlight=False,
     )
@@ -74,13 +76,13 @@ async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> Non
         shown = bar.add_task("index", total=1.0)
 
         def report(stage: str, fraction: float) -> None:
-            bar.update(shown, description=stage, completed=fraction)
+            bar.update(shown, description=markup(stage), completed=fraction)
 
         builder = ExecutionPlanBuilder(db, settings, progress=Progress(report))
         plan = await builder.build_plan(str(project["id"]))
     meta = plan.metadata
     out.print(
-        f"built plan v{plan.version} of {project['name']}: {meta['task_count']} tasks, "
+        f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "
         f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
         f"{len(plan.predicted_conflicts)} predicted conflicts"
     )
@@ -104,7 +106,7 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
     from .demo import write_demo
 
     spec_path = write_demo(Path(args.folder) if args.folder else None)
-    out.print(f"sample repository and tasks file in {spec_path.parent}")
+    out.print(f"sample repository and tasks file in {markup(spec_path.parent)}")
     await cmd_import(db, argparse.Namespace(file=str(spec_path)), out)
     await cmd_build(db, argparse.Namespace(project="demo", max_worktrees=args.max_worktrees), out)
     await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
@@ -120,7 +122,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_url(args: argparse.Namespace) -> int:
-    print(database_url())
+    print(visible(database_url()))
     return 0
 
 
@@ -187,10 +189,16 @@ given one epic: the epic's name; a task-master tag other than master: <name>-<ta
 repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors quote the command line (`unrecognized arguments: …`) visibly."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="execplan", description="Conflict-aware execution plans for parallel agents."
-    )
+    top = _Parser(prog="execplan", description="Conflict-aware execution plans for parallel agents.")
     top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = top.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
@@ -248,26 +256,26 @@ async def _run(
 ) -> None:
     db = await open_database()
     try:
-        await command(db, args, Console(width=None if sys.stdout.isatty() else 160))
+        await command(db, args, console(width=None if sys.stdout.isatty() else 160))
     finally:
         await db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     try:
         if hasattr(args, "sync"):
             return int(args.sync(args))
         asyncio.run(_run(args.run, args))
     except TaskFileError as error:  # every problem, one line each
         for problem in error.problems:
-            print(f"execplan: error: {problem}", file=sys.stderr)
+            print(f"execplan: error: {visible(problem)}", file=sys.stderr)
         return 1
     except ExecplanError as error:
-        print(f"execplan: error: {error}", file=sys.stderr)
+        print(f"execplan: error: {visible(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
