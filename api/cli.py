@@ -1,4 +1,5 @@
-"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | demo | serve."""
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | backtest |
+demo | serve; SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import shutil
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 from rich.console import Console
@@ -18,7 +20,7 @@ from rich.progress import Progress as RichProgress
 
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
-from planner.embedded import database_url, embedded_bin_dir
+from planner.embedded import database_url, psql_program, stop_embedded
 from planner.errors import ExecplanError, NotFoundError, TaskFileError
 from planner.formats import FORMATS, load_tasks
 from planner.formats.schema import json_schema
@@ -127,14 +129,12 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
+    psql = psql_program()
     url = database_url()
-    psql = str(embedded_bin_dir() / "psql") if not os.environ.get("DATABASE_URL") else shutil.which("psql")
-    if not psql:
-        raise ExecplanError("psql is not installed")
     asyncio.run(_migrated())
     import subprocess
 
-    return subprocess.call([psql, url, *args.psql_args])
+    return subprocess.call([str(psql), url, *args.psql_args])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -163,7 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, raised again by uvicorn once it has shut down
+        pass
+    finally:
+        stop_embedded()  # the embedded server it started, unless another process still uses it
     return 0
 
 
@@ -206,8 +211,12 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("url", help="print the database URL (starts the embedded server)").set_defaults(
         sync=cmd_url
     )
-    shell = db.add_parser("shell", help="psql on the database; extra arguments go to psql")
-    shell.add_argument("psql_args", nargs=argparse.REMAINDER)
+    shell = db.add_parser(
+        "shell", help="psql on the database; extra arguments go to psql",
+        description="psql on the database. Every argument after `db shell` goes to psql "
+                    "(`execplan db shell -c \"SELECT 1\"`), except -h or --help alone.",
+    )  # fmt: skip
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARG", help="a psql argument")
     shell.set_defaults(sync=cmd_shell)
     imp = sub.add_parser(
         "import",
@@ -261,11 +270,38 @@ async def _run(
         await db.close()
 
 
+def _split_shell(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`db shell` hands every word after it to psql, its options too (argparse would take `-c` for
+    one of its own): the words for argparse, and psql's (None for another command)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 1  # execplan's own options before the command
+    rest = argv[at + 2 :]
+    if argv[at : at + 2] != ["db", "shell"] or rest in (["-h"], ["--help"]):
+        return argv, None
+    return argv[: at + 2], rest[1:] if rest[:1] == ["--"] else rest
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C's KeyboardInterrupt is: `finally` blocks and
+    exit handlers run (the embedded server is stopped)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    words, psql_args = _split_shell(words)
+    args = parser().parse_args(words)
+    if psql_args is not None:
+        args.psql_args = psql_args
     handler = logging.StreamHandler()
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         if hasattr(args, "sync"):
             return int(args.sync(args))
@@ -277,8 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExecplanError as error:
         print(f"execplan: error: {visible(error)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stopped:
+        return 128 + (signal.SIGTERM if isinstance(stopped, Terminated) else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 
