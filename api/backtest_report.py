@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 from statistics import mean
 
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
@@ -14,6 +13,9 @@ from planner.backtest import Score, backtest
 from planner.errors import InvalidInputError
 from planner.predictors import default_predictor
 from planner.settings import Settings
+
+from .terminal import console as terminal_console
+from .terminal import markup
 
 
 def _row(name: str, scores: list[Score]) -> list[str]:
@@ -31,7 +33,7 @@ def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, se
     """Backtest `repo` and print per-window and mean scores; returns the exit code."""
     if not repo.is_dir():
         raise InvalidInputError(f"--repo: {repo} is not a directory")
-    console = Console()
+    console = terminal_console()
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("planning windows", total=windows)
         results = asyncio.run(
@@ -40,7 +42,7 @@ def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, se
                 on_window=lambda *_: progress.advance(bar),
             )
         )  # fmt: skip
-    table = Table(title=f"backtest of {repo}: {windows} windows of {size} tasks, seed {seed}")
+    table = Table(title=f"backtest of {markup(repo)}: {windows} windows of {size} tasks, seed {seed}")
     for column in ("plan", "recall", "precision", "leak", "speedup", "batches"):
         table.add_column(column, justify="left" if column == "plan" else "right")
     for n, (predicted, baseline) in enumerate(results):

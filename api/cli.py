@@ -1,4 +1,5 @@
-"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | demo | serve."""
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | backtest |
+demo | serve; SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import shutil
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
 from planner.builder import ExecutionPlanBuilder
 from planner.database import Database
-from planner.embedded import database_url, embedded_bin_dir
+from planner.embedded import database_url, psql_program, stop_embedded
 from planner.errors import ExecplanError, NotFoundError, TaskFileError
 from planner.formats import FORMATS, load_tasks
 from planner.formats.schema import json_schema
@@ -29,6 +32,7 @@ from planner.storage import get_execution_plan
 
 from .projects import resolve_project
 from .render import render_plan, render_why
+from .terminal import VisibleFormatter, console, markup, visible
 
 
 async def open_database() -> Database:
@@ -56,7 +60,7 @@ async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> No
     project_id = await import_task_file(db, spec)
     done = sum(t.done for t in spec.tasks)
     out.print(
-        f"imported {spec.name} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
+        f"imported {markup(spec.name)} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
         f" ({done} done), read as {loaded.format}",
         highlight=False,
     )
@@ -74,13 +78,13 @@ async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> Non
         shown = bar.add_task("index", total=1.0)
 
         def report(stage: str, fraction: float) -> None:
-            bar.update(shown, description=stage, completed=fraction)
+            bar.update(shown, description=markup(stage), completed=fraction)
 
         builder = ExecutionPlanBuilder(db, settings, progress=Progress(report))
         plan = await builder.build_plan(str(project["id"]))
     meta = plan.metadata
     out.print(
-        f"built plan v{plan.version} of {project['name']}: {meta['task_count']} tasks, "
+        f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "
         f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
         f"{len(plan.predicted_conflicts)} predicted conflicts"
     )
@@ -104,7 +108,7 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
     from .demo import write_demo
 
     spec_path = write_demo(Path(args.folder) if args.folder else None)
-    out.print(f"sample repository and tasks file in {spec_path.parent}")
+    out.print(f"sample repository and tasks file in {markup(spec_path.parent)}")
     await cmd_import(db, argparse.Namespace(file=str(spec_path)), out)
     await cmd_build(db, argparse.Namespace(project="demo", max_worktrees=args.max_worktrees), out)
     await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
@@ -120,19 +124,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_url(args: argparse.Namespace) -> int:
-    print(database_url())
+    print(visible(database_url()))
     return 0
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
+    psql = psql_program()
     url = database_url()
-    psql = str(embedded_bin_dir() / "psql") if not os.environ.get("DATABASE_URL") else shutil.which("psql")
-    if not psql:
-        raise ExecplanError("psql is not installed")
     asyncio.run(_migrated())
     import subprocess
 
-    return subprocess.call([psql, url, *args.psql_args])
+    return subprocess.call([str(psql), url, *args.psql_args])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -161,7 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, raised again by uvicorn once it has shut down
+        pass
+    finally:
+        stop_embedded()  # the embedded server it started, unless another process still uses it
     return 0
 
 
@@ -187,10 +194,16 @@ given one epic: the epic's name; a task-master tag other than master: <name>-<ta
 repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors quote the command line (`unrecognized arguments: …`) visibly."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="execplan", description="Conflict-aware execution plans for parallel agents."
-    )
+    top = _Parser(prog="execplan", description="Conflict-aware execution plans for parallel agents.")
     top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = top.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
@@ -198,8 +211,12 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("url", help="print the database URL (starts the embedded server)").set_defaults(
         sync=cmd_url
     )
-    shell = db.add_parser("shell", help="psql on the database; extra arguments go to psql")
-    shell.add_argument("psql_args", nargs=argparse.REMAINDER)
+    shell = db.add_parser(
+        "shell", help="psql on the database; extra arguments go to psql",
+        description="psql on the database. Every argument after `db shell` goes to psql "
+                    "(`execplan db shell -c \"SELECT 1\"`), except -h or --help alone.",
+    )  # fmt: skip
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARG", help="a psql argument")
     shell.set_defaults(sync=cmd_shell)
     imp = sub.add_parser(
         "import",
@@ -248,29 +265,59 @@ async def _run(
 ) -> None:
     db = await open_database()
     try:
-        await command(db, args, Console(width=None if sys.stdout.isatty() else 160))
+        await command(db, args, console(width=None if sys.stdout.isatty() else 160))
     finally:
         await db.close()
 
 
+def _split_shell(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`db shell` hands every word after it to psql, its options too (argparse would take `-c` for
+    one of its own): the words for argparse, and psql's (None for another command)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 1  # execplan's own options before the command
+    rest = argv[at + 2 :]
+    if argv[at : at + 2] != ["db", "shell"] or rest in (["-h"], ["--help"]):
+        return argv, None
+    return argv[: at + 2], rest[1:] if rest[:1] == ["--"] else rest
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C's KeyboardInterrupt is: `finally` blocks and
+    exit handlers run (the embedded server is stopped)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    words = list(sys.argv[1:] if argv is None else argv)
+    words, psql_args = _split_shell(words)
+    args = parser().parse_args(words)
+    if psql_args is not None:
+        args.psql_args = psql_args
+    handler = logging.StreamHandler()
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         if hasattr(args, "sync"):
             return int(args.sync(args))
         asyncio.run(_run(args.run, args))
     except TaskFileError as error:  # every problem, one line each
         for problem in error.problems:
-            print(f"execplan: error: {problem}", file=sys.stderr)
+            print(f"execplan: error: {visible(problem)}", file=sys.stderr)
         return 1
     except ExecplanError as error:
-        print(f"execplan: error: {error}", file=sys.stderr)
+        print(f"execplan: error: {visible(error)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stopped:
+        return 128 + (signal.SIGTERM if isinstance(stopped, Terminated) else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 

@@ -1,5 +1,5 @@
 """Prints a plan as readable tables: why it is not more parallel, batches with their worktrees, then
-conflicts."""
+conflicts. Every name, key, worktree and path in them goes through `api.terminal.markup`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections import defaultdict
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from planner.explain import duration_text
 from planner.model import ExecutionPlan
+
+from .terminal import markup
 
 
 def _minutes(seconds: int) -> str:
@@ -23,17 +24,17 @@ def render_why(plan: ExecutionPlan, console: Console, most: int | None = None) -
     stored: Any = plan.metadata.get("why")
     reasons = [r for r in stored if isinstance(r, dict) and r.get("text")] if isinstance(stored, list) else []
     for reason in reasons[:most]:
-        console.print(f"  [yellow]why:[/yellow] {escape(str(reason['text']))}")
+        console.print(f"  [yellow]why:[/yellow] {markup(reason['text'])}")
     if most is not None and len(reasons) > most:
         console.print(f"  … {len(reasons) - most} more reasons in `execplan show`", markup=False)
 
 
 def render_plan(plan: ExecutionPlan, name: str, console: Console) -> None:
-    keys = {t.id: t.key for t in plan.tasks}
+    keys = {t.id: markup(t.key) for t in plan.tasks}
     files = {t.id: t.predicted_files for t in plan.tasks}
     meta = plan.metadata
     console.print(
-        f"[bold]{name}[/bold] plan v{plan.version} ({plan.created_at}): "
+        f"[bold]{markup(name)}[/bold] plan v{plan.version} ({plan.created_at}): "
         f"{meta.get('task_count', len(keys))} tasks "
         f"in {len(plan.batches)} batches ({meta.get('parallel_batches', 0)} parallel), "
         f"{len(plan.predicted_conflicts)} predicted conflicts, "
@@ -50,10 +51,10 @@ def render_plan(plan: ExecutionPlan, name: str, console: Console) -> None:
     for batch in plan.batches:
         by_worktree: dict[str, list[int]] = defaultdict(list)
         for task_id in batch.task_ids:
-            by_worktree[plan.worktree_assignments.get(task_id, "?")].append(task_id)
+            by_worktree[markup(plan.worktree_assignments.get(task_id, "?"))].append(task_id)
         first = True
         for worktree, ids in by_worktree.items():
-            predicted = sorted({p.path for t in ids for p in files.get(t, ())[:3]})
+            predicted = sorted({markup(p.path) for t in ids for p in files.get(t, ())[:3]})
             table.add_row(
                 str(batch.batch_id) if first else "",
                 worktree,
@@ -72,8 +73,9 @@ def render_plan(plan: ExecutionPlan, name: str, console: Console) -> None:
         for c in plan.predicted_conflicts:
             conflicts.add_row(
                 " & ".join(keys.get(t, str(t)) for t in c.task_ids),
-                c.conflict_type,
+                markup(c.conflict_type),
                 f"{c.strength:.2f}",
-                ", ".join(c.predicted_files[:4]) + (" …" if len(c.predicted_files) > 4 else ""),
+                ", ".join(markup(f) for f in c.predicted_files[:4])
+                + (" …" if len(c.predicted_files) > 4 else ""),
             )
         console.print(conflicts)
