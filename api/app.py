@@ -39,6 +39,7 @@ from planner.workers import BuildPool
 
 from .auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
 from .events import EventBroadcaster
+from .guards import SAFE_METHODS, SameOriginMiddleware
 from .listener import DEFAULT_BACKOFF, Backoff, BuildRunner, ChannelListener, SessionListener
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ PAGE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 UNAUTHORIZED_RESPONSE: dict[str, Any] = {
     "description": "missing or wrong bearer token (when the service has one)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+FOREIGN_ORIGIN_RESPONSE: dict[str, Any] = {
+    "description": "from a page of another origin, or with the token cookie but no Origin (api/guards.py)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
 }
 
@@ -228,17 +233,23 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         # the page answers an id that cannot be a project's with a 404 page: say so in the OpenAPI
         app.include_router(page.router, responses=PAGE_NOT_FOUND)
         public = page.serves_without_token  # the page's frame and assets: no project data
-    if service.api_token is not None:
+    app.add_middleware(SameOriginMiddleware, cookie_authenticates=service.api_token is not None)
+    if service.api_token is not None:  # outside the origin check: who first, then from where
         app.add_middleware(BearerTokenMiddleware, token=Secret(service.api_token), public=public)
-        schema = app.openapi()  # cached by FastAPI: document the bearer scheme in it
+    schema = app.openapi()  # cached by FastAPI: document what the middlewares answer in it
+    if service.api_token is not None:
         schema.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": TOKEN_VARIABLE}
         }
         schema["security"] = [{"bearer": []}]
-        for path, operations in schema.get("paths", {}).items():
-            for method, operation in operations.items():
-                if public is not None and public(method.upper(), path):
-                    operation["security"] = []  # the page's frame: served without the token
-                else:
-                    operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method.upper() not in SAFE_METHODS:
+                operation["responses"].setdefault("403", FOREIGN_ORIGIN_RESPONSE)
+            if service.api_token is None:
+                continue
+            if public is not None and public(method.upper(), path):
+                operation["security"] = []  # the page's frame: served without the token
+            else:
+                operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)
     return app
