@@ -1,4 +1,4 @@
-"""Guards in front of the routes: the same-origin rule of browser requests.
+"""Guards in front of the routes: the same-origin rule of browser requests, and the body size limit.
 
 Same origin. A browser sends the `execplan_token` cookie with every request to this host — also
 from a page of another port, which is the same site, so SameSite=Strict does not stop it — and
@@ -11,6 +11,10 @@ browser sends the token as `Authorization: Bearer`), while without a token it is
 (the CLI and scripts send no `Origin`). A request carrying `Authorization: Bearer` is not at risk:
 no page can make a browser send that header to another origin without CORS, which the service
 does not grant.
+
+Body size. A request body larger than `max_bytes` gets 413 without being read whole: at once when
+its Content-Length says so, else as soon as the bytes received pass the limit (a chunked body).
+The connection is then closed, since the rest of the body is not read.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import deny_websocket
 
@@ -129,3 +133,62 @@ class SameOriginMiddleware:
         else:
             body, headers = json_error(403, refusal)
             await deny_websocket(scope, receive, send, 403, body, headers)
+
+
+class _BodyTooLarge(Exception):
+    """Raised to the app by `receive` when the body passes the limit (the middleware answers 413)."""
+
+
+class BodySizeLimitMiddleware:
+    """ASGI middleware: a request body of more than `max_bytes` gets 413, without being read whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> str:
+        return f"request body too large: more than {self.max_bytes} bytes ({self.max_bytes / 2**20:g} MiB)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            declared = declared.strip()
+            if not (declared.isascii() and declared.isdigit()):
+                await send_error(
+                    send, 400, f"Content-Length {_shown(declared)} is not a number of bytes", close=True
+                )
+                return
+            if len(declared) > 15 or int(declared) > self.max_bytes:
+                await send_error(send, 413, self._too_large(), close=True)
+                return
+        received = 0
+        over = False  # the body passed the limit: the app's answer to it is replaced by the 413
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    over = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if over and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not over or started:
+                raise
+        if over and not started:
+            await send_error(send, 413, self._too_large(), close=True)
