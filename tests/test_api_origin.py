@@ -139,6 +139,8 @@ async def test_cookie_requests_that_change_state_must_come_from_the_service_orig
             {"Origin": "http://[bad"},
             {"Origin": "http://testserver:99999"},
             {"Origin": "http://" + "9" * 5000},
+            {"Host": "testserver:" + "9" * 5000, "Origin": "http://testserver:" + "9" * 5000},
+            {"Host": "[::1", "Origin": "http://[::1"},
             {"Referer": "http://127.0.0.1:8001/attack.html"},
             {"Origin": "http://evil.example", "Referer": f"{own}/projects/x/plan"},
         ):
