@@ -39,6 +39,7 @@ from planner.workers import BuildPool
 
 from .auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
 from .events import EventBroadcaster
+from .guards import SAFE_METHODS, BodySizeLimitMiddleware, SameOriginMiddleware
 from .listener import DEFAULT_BACKOFF, Backoff, BuildRunner, ChannelListener, SessionListener
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ PAGE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 UNAUTHORIZED_RESPONSE: dict[str, Any] = {
     "description": "missing or wrong bearer token (when the service has one)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+TOO_LARGE_RESPONSE: dict[str, Any] = {
+    "description": "the request body is larger than the service takes (8 MiB unless configured)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+FOREIGN_ORIGIN_RESPONSE: dict[str, Any] = {
+    "description": "from a page of another origin, or with the token cookie but no Origin (api/guards.py)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
 }
 
@@ -70,6 +79,7 @@ class ServiceConfig:
     build_processes: int = 1  # worker processes that run builds (0: in the service's own process)
     startup_timeout: float = 10.0  # how long start-up waits for the LISTEN connections
     db_timeout: float = 5.0  # how long a request waits for a connection before a 503
+    max_body_bytes: int = 8 * 2**20  # a larger request body gets 413 (api/guards.py)
 
     def __post_init__(self) -> None:
         # an automatic build holds a connection for its lock, another for the build, a third to announce
@@ -228,17 +238,25 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         # the page answers an id that cannot be a project's with a 404 page: say so in the OpenAPI
         app.include_router(page.router, responses=PAGE_NOT_FOUND)
         public = page.serves_without_token  # the page's frame and assets: no project data
-    if service.api_token is not None:
+    app.add_middleware(SameOriginMiddleware, cookie_authenticates=service.api_token is not None)
+    if service.api_token is not None:  # outside the origin check: who first, then from where
         app.add_middleware(BearerTokenMiddleware, token=Secret(service.api_token), public=public)
-        schema = app.openapi()  # cached by FastAPI: document the bearer scheme in it
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=service.max_body_bytes)  # outermost
+    schema = app.openapi()  # cached by FastAPI: document what the middlewares answer in it
+    if service.api_token is not None:
         schema.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": TOKEN_VARIABLE}
         }
         schema["security"] = [{"bearer": []}]
-        for path, operations in schema.get("paths", {}).items():
-            for method, operation in operations.items():
-                if public is not None and public(method.upper(), path):
-                    operation["security"] = []  # the page's frame: served without the token
-                else:
-                    operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method.upper() not in SAFE_METHODS:
+                operation["responses"].setdefault("403", FOREIGN_ORIGIN_RESPONSE)
+                operation["responses"].setdefault("413", TOO_LARGE_RESPONSE)
+            if service.api_token is None:
+                continue
+            if public is not None and public(method.upper(), path):
+                operation["security"] = []  # the page's frame: served without the token
+            else:
+                operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)
     return app

@@ -3,7 +3,8 @@
 With a token configured, every HTTP request and every WebSocket handshake — API, OpenAPI docs —
 must carry `Authorization: Bearer <token>`, compared in constant time; anything else gets 401.
 A browser cannot set that header (the plan page's script, its WebSocket), so the same token is
-also accepted from the `execplan_token` cookie, which the plan page sets (SameSite=Strict).
+also accepted from the `execplan_token` cookie, which the plan page sets (SameSite=Strict);
+what the cookie may do from which origin is the rule of `api/guards.py` (the service's own pages).
 The only requests let through without it are the ones a `public` predicate names: the plan
 page's frame and static assets, which carry no project data. The token is never logged or
 echoed. Without a token there is no authentication, so `execplan serve` refuses to bind an

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,22 +35,36 @@ router = APIRouter(tags=["plans"])
 PLAN = "/api/projects/{project_id}/execution-plan"
 
 
+# a plan version as its entity tag says it: a PostgreSQL integer, no sign, no leading zero
+VERSION_TAG = re.compile(r'"(0|[1-9][0-9]{0,9})"')
+
+
 def entity_tag(version: int) -> str:
     return f'"{version}"'
 
 
 def expected_version(if_match: str | None) -> int:
-    """The plan version an If-Match header names: 428 when absent, 412 when it names none."""
+    """The plan version an If-Match header names: 428 when absent, 412 when it names none.
+
+    If-Match compares strongly (RFC 9110 13.1.1): a weak tag, or one written otherwise than the
+    ETag (`"01"`), names no version.
+    """
     if if_match is None or if_match.strip() == "*":
         raise HTTPException(
             428, 'If-Match with the plan\'s version is required (If-Match: "<version>", from the ETag)'
         )
-    tag = if_match.strip()
-    if tag.startswith('"') and tag.endswith('"') and len(tag) >= 2:
-        tag = tag[1:-1]
-    if not tag.isascii() or not tag.isdigit():
-        raise HTTPException(412, f'If-Match {if_match!r} does not name a plan version like "3"')
-    return int(tag)
+    match = VERSION_TAG.fullmatch(if_match.strip())
+    if match is None or int(match[1]) > 2**31 - 1:
+        raise HTTPException(412, 'If-Match does not name a plan version: give the ETag as sent, like "3"')
+    return int(match[1])
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match names `tag` (or is `*`), comparing weakly: `W/"3"` names `"3"` (RFC 9110)."""
+    if if_none_match is None:
+        return False
+    listed = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in listed or tag in listed
 
 
 @router.get(
@@ -73,7 +88,7 @@ async def get_plan(
             f"project {project_id} has no execution plan yet: POST {PLAN.format(project_id=project_id)}/build"
         )
     tag = entity_tag(row["version"])
-    if if_none_match is not None and tag in {t.strip() for t in if_none_match.split(",")}:
+    if none_match(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return Response(row["plan"], media_type="application/json", headers={"ETag": tag})
 

@@ -51,11 +51,11 @@ class Overrides:
             raise InvalidInputError(f"overrides: unknown key {unknown[0]!r}")
         worktrees: dict[int, str] = {}
         for key, name in (data.get("worktree_assignments") or {}).items():
-            task_id = _int(key, f"worktree_assignments: task id {key!r}")
+            task_id = _int(key, f"worktree_assignments: task id {_shown(key)}")
             if not isinstance(name, str) or lane_of_name(name) is None:
                 raise InvalidInputError(
-                    f"worktree_assignments[{key}]: {name!r} is not a worktree name like worktree-batch2-epic3"
-                    " or worktree-batch2-task7"
+                    f"worktree_assignments[{key}]: {_shown(name)} is not a worktree name like "
+                    "worktree-batch2-epic3 or worktree-batch2-task7"
                 )
             worktrees[task_id] = name
         moves: dict[int, int] = {}
@@ -90,13 +90,24 @@ class Overrides:
         return Overrides({**self.moves, **newer.moves}, {b: s for b, s in sequential.items() if s}, worktrees)
 
 
+def _shown(value: Any) -> str:
+    """`value` as it is quoted in a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+MAX_ID = 2**31 - 1  # task and batch ids are PostgreSQL integers
+
+
 def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool):
+    """An id: an integer, or a string of ASCII digits (a JSON object's key), from 0 to MAX_ID."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value) if len(value) <= 10 else MAX_ID + 1
+    if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidInputError(f"{where}: expected an integer")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{where}: expected an integer") from None
+    if not 0 <= value <= MAX_ID:  # never formatted: a huge integer has no short decimal form
+        raise InvalidInputError(f"{where}: out of range (0 to {MAX_ID})")
+    return value
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from .model import FileConflict
 from .tasks import PlanningTask
 
-WORKTREE_NAME = re.compile(r"^worktree-batch(?P<batch>\d+)-(?:epic(?P<epic>\d+)|task(?P<task>\d+))$")
-"""What `worktree_name` makes (and what a manual worktree assignment must look like)."""
+WORKTREE_NAME = re.compile(
+    r"^worktree-batch(?P<batch>[0-9]{1,10})-(?:epic(?P<epic>[0-9]{1,10})|task(?P<task>[0-9]{1,10}))$"
+)
+"""What `worktree_name` makes (and what a manual worktree assignment must look like): ASCII digits,
+as many as an id (a PostgreSQL integer) can have."""
 
 
 def worktree_name(batch_number: int, lane: int | None) -> str:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from api.auth import TOKEN_COOKIE, bind_refusal, is_loopback
 from api.cli import main
@@ -88,8 +89,10 @@ async def test_websocket_needs_the_token(db_url: str, repo: Path) -> None:
             assert refused.value.response.status_code == 401
         async with connect(served.ws_url(project_id), additional_headers=headers) as ws:
             await client_build_and_hear(served.base_url, project_id, ws)
-        cookie = {"Cookie": f"{TOKEN_COOKIE}={TOKEN}"}
-        async with connect(served.ws_url(project_id), additional_headers=cookie):
+        cookie = {"Cookie": f"{TOKEN_COOKIE}={TOKEN}"}  # as the plan page sends it, with its Origin
+        async with connect(
+            served.ws_url(project_id), additional_headers=cookie, origin=Origin(served.base_url)
+        ):
             pass
 
 

@@ -212,3 +212,83 @@ async def test_the_plan_and_its_ready_event_say_why_it_is_serial(db_url: str, re
         assert done.status_code == 200, done.text
         assert done.json()["metadata"]["why"] == plan["metadata"]["why"]
         assert done.json()["metadata"]["max_worktrees"] == plan["metadata"]["max_worktrees"]
+
+
+ARABIC_ONE = "\N{ARABIC-INDIC DIGIT ONE}"  # int() reads it as 1; no id is written with it
+
+
+def one_line(response: Any, status: int) -> str:
+    """The detail of a JSON error of `status`: one short line (no echo of a huge header or value)."""
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and len(detail) < 300, detail
+    return str(detail)
+
+
+async def test_if_match_and_if_none_match_are_read_as_http_says(db_url: str, repo: Path) -> None:
+    async with api_client(db_url) as (client, app):
+        project_id = await create_project(client, repo)
+        plan = await built_plan(client, app, project_id)
+        ids = task_ids((await client.get(f"/api/projects/{project_id}/tasks")).json())
+        url = f"/api/projects/{project_id}/execution-plan"
+        patch = {"batch_overrides": [{"batch_id": batch_of(plan, ids["T2"]), "sequential": True}]}
+        # If-Match compares strongly, octet by octet: none of these names version 1
+        for tag in (
+            f'"{"9" * 5000}"',
+            '"99999999999"',
+            '"01"',
+            'W/"1"',
+            '"1',
+            "1x",
+            '"-1"',
+            f'"{ARABIC_ONE}"',
+        ):
+            response = await client.patch(url, json=patch, headers={b"If-Match": tag.encode()})
+            assert "If-Match" in one_line(response, 412)
+        assert history_versions(db_url, project_id) == [1]
+
+        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"1" names version 1, * any version
+        for tags in ('"1"', 'W/"1"', "*", ' "0" , W/"1"', 'W/"7", "1"'):
+            response = await client.get(url, headers={"If-None-Match": tags})
+            assert response.status_code == 304, tags
+            assert response.headers["etag"] == '"1"' and response.content == b""
+        for tags in ('"2"', 'W/"2"', '"01"', "9" * 5000, f'"{"9" * 5000}"', 'W/"', ","):
+            response = await client.get(url, headers={"If-None-Match": tags})
+            assert response.status_code == 200 and response.json()["version"] == 1, tags
+
+
+async def test_patch_with_huge_or_foreign_numbers_is_a_422_not_a_500(db_url: str, repo: Path) -> None:
+    async with api_client(db_url) as (client, app):
+        project_id = await create_project(client, repo)
+        plan = await built_plan(client, app, project_id)
+        ids = task_ids((await client.get(f"/api/projects/{project_id}/tasks")).json())
+        url = f"/api/projects/{project_id}/execution-plan"
+        task, batch = str(ids["T4"]), batch_of(plan, ids["T4"])
+        huge = "9" * 5000
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({"worktree_assignments": {task: f"worktree-batch{huge}-epic1"}}, "not a worktree name"),
+            ({"worktree_assignments": {task: f"worktree-batch{batch}-epic{huge}"}}, "not a worktree name"),
+            ({"worktree_assignments": {task: f"worktree-batch{batch}-task{huge}"}}, "not a worktree name"),
+            ({"worktree_assignments": {task: f"worktree-batch{batch}-epic1{huge}"}}, "not a worktree name"),
+            # digits of other scripts are not ids
+            (
+                {"worktree_assignments": {task: f"worktree-batch{batch}-epic{ARABIC_ONE}"}},
+                "not a worktree name",
+            ),
+            ({"worktree_assignments": {huge: "worktree-batch1-epic1"}}, "task id"),
+            ({"worktree_assignments": {ARABIC_ONE: "worktree-batch1-epic1"}}, "task id"),
+            ({"worktree_assignments": {"-3": "worktree-batch1-epic1"}}, "task id"),
+            ({"batch_overrides": [{"task_id": ids["T4"], "batch_id": int(huge[:4000])}]}, "batch_id"),
+            ({"batch_overrides": [{"task_id": int(huge[:4000]), "batch_id": batch}]}, "task_id"),
+            ({"batch_overrides": [{"batch_id": 2**63, "sequential": True}]}, "batch_id"),
+        ]
+        for body, where in cases:
+            response = await client.patch(url, json=body, headers={"If-Match": '"1"'})
+            assert where in one_line(response, 422), (str(body)[:80], response.text[:300])
+        # a number JSON cannot carry as an integer: the body is not JSON that can be read
+        big_number = b'{"batch_overrides": [{"batch_id": ' + huge.encode() + b', "sequential": true}]}'
+        response = await client.patch(
+            url, content=big_number, headers={"If-Match": '"1"', "Content-Type": "application/json"}
+        )
+        assert response.status_code in (400, 422) and len(response.text) < 400, response.text
+        assert history_versions(db_url, project_id) == [1]
