@@ -30,6 +30,7 @@ from planner.errors import (
     ExecplanError,
     InvalidInputError,
     NotFoundError,
+    ServiceBusyError,
     StalePlanError,
     TaskFileError,
 )
@@ -38,9 +39,10 @@ from planner.settings import Settings, load_settings
 from planner.workers import BuildPool
 
 from .auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
+from .builds import BuildRunner
 from .events import EventBroadcaster
 from .guards import SAFE_METHODS, BodySizeLimitMiddleware, SameOriginMiddleware
-from .listener import DEFAULT_BACKOFF, Backoff, BuildRunner, ChannelListener, SessionListener
+from .listener import DEFAULT_BACKOFF, Backoff, ChannelListener, SessionListener
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,8 @@ class ServiceConfig:
     max_body_bytes: int = 8 * 2**20  # a larger request body gets 413 (api/guards.py)
 
     def __post_init__(self) -> None:
-        # an automatic build holds a connection for its lock, another for the build, a third to announce
+        # a build run in this process holds a connection for its transaction and another to announce
+        # (its build lock is on a connection of its own, outside the pool)
         if self.pool_size < 2 * self.max_concurrent_builds + 2:
             raise ValueError(
                 f"pool_size {self.pool_size} is too small for {self.max_concurrent_builds} "
@@ -127,6 +130,7 @@ ERROR_STATUS: tuple[tuple[type[ExecplanError], int], ...] = (
     (StalePlanError, 412),
     (InvalidInputError, 422),
     (DatabaseError, 503),
+    (ServiceBusyError, 503),
     (ExecplanError, 400),
 )
 

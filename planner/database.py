@@ -184,6 +184,21 @@ class Database:
             raise translate(error) from error
 
     @asynccontextmanager
+    async def dedicated(self) -> AsyncIterator[Connection]:
+        """A connection of its own, outside the pool (autocommit), closed at the end of the block:
+        for session state that must last exactly as long as one piece of work (a lock)."""
+        try:
+            raw = await psycopg.AsyncConnection.connect(
+                self.url, autocommit=True, row_factory=dict_row, connect_timeout=self.connect_timeout
+            )
+        except psycopg.Error as error:
+            raise translate(error) from error
+        try:
+            yield Connection(raw)
+        finally:
+            await raw.close()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A connection inside one transaction: all its statements commit together, or none."""
         try:

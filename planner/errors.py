@@ -18,6 +18,10 @@ class DatabaseUnavailableError(DatabaseError):
     """The database cannot be reached now (down, restarting, no free connection): try again later."""
 
 
+class ServiceBusyError(ExecplanError):
+    """Too much work waiting already: the same request later will be taken."""
+
+
 class NotFoundError(ExecplanError):
     """A project, plan or task that does not exist."""
 

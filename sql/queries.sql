@@ -218,17 +218,6 @@ ON CONFLICT (project_id) DO UPDATE
 SET build_id = EXCLUDED.build_id, backend_pid = EXCLUDED.backend_pid, started_at = now()
 RETURNING true AS claimed;
 
--- name: build_claim_wait
--- As build_claim, but waits for the lock while another process's build of the project runs.
-WITH claim AS (
-    SELECT pg_advisory_lock(hashtextextended('execplan_build:' || %(project_id)s::text, 0))
-)
-INSERT INTO running_builds (project_id, build_id, backend_pid)
-SELECT %(project_id)s::uuid, %(build_id)s, pg_backend_pid() FROM claim
-ON CONFLICT (project_id) DO UPDATE
-SET build_id = EXCLUDED.build_id, backend_pid = EXCLUDED.backend_pid, started_at = now()
-RETURNING true AS claimed;
-
 -- name: build_release
 -- Forgets the build taken by build_claim and releases its lock.
 WITH gone AS (
