@@ -1,4 +1,4 @@
-"""The project's SQL, shipped as package data: schema, numbered migrations and named queries.
+"""The project's SQL, shipped as package data: numbered migrations (the schema) and named queries.
 
 `queries.sql` holds named statements, each introduced by a `-- name: <name>` line and a one-line
 `-- <description>`; `query(name)` hands one out. Every statement is parameterised (psycopg
@@ -58,8 +58,9 @@ def query(name: str) -> str:
 
 
 def schema() -> str:
-    """The whole current schema: what all migrations add up to."""
-    return _read("schema.sql")
+    """The whole current schema as one script: every migration, in order (for a throwaway
+    database; `planner.migrate` applies them one by one and records each)."""
+    return "\n".join(m.sql for m in migrations())
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The migrations add up to schema.sql, migrate is idempotent, and every named query exists."""
+"""Migrating step by step makes the schema the migrations make as one script, migrate is
+idempotent, and every named query exists."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def drop(server_url: str, name: str) -> None:
     admin(server_url, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
 
 
-async def test_migrations_add_up_to_schema(server_url: str) -> None:
+async def test_migrating_step_by_step_makes_what_the_schema_script_makes(server_url: str) -> None:
     from_schema, from_migrations = fresh_database(server_url), fresh_database(server_url)
     try:
         with psycopg.connect(with_dbname(server_url, from_schema), autocommit=True) as conn:
