@@ -18,14 +18,14 @@ name is `project` when given, else the file's own (native `project.name`, spec-k
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidInputError, Problem, TaskFileError
 from . import beads, ccpm, native, speckit, taskmaster
-from .source import Converted
+from .parse import ParseError, parse_json
+from .source import Converted, read_text
 from .validate import TaskFile, git_toplevel, parse_task_file
 
 READERS: dict[str, Callable[[Path, str | None], Converted]] = {
@@ -70,8 +70,8 @@ def detect(path: Path) -> str:
         return "native"
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = parse_json(read_text(path))
+        except (InvalidInputError, ParseError):
             return "native"  # its reader says what is wrong
         return "taskmaster" if _is_taskmaster(data) else "native"
     raise InvalidInputError(
