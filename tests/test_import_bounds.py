@@ -1,5 +1,6 @@
 """Hostile task lists through `execplan import`: each refused on one line naming the file and the
-key (or its line), no traceback, nothing written (issue 9, items 6 and 10).
+key (or its line), no traceback, nothing written (issue 9, items 6 and 10); and the documents the
+API accepts as JSON through `PUT /api/projects`: a 422 naming the key.
 
 Each case first imports a good file as the project `shop`, then the hostile one under the same
 name, and checks that the stored project did not change. The bounds are `planner/formats/bounds.py`
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.format_fixtures import write
+from tests.test_api_support import api_client, tasks_doc
 from tests.test_cli import run
 from tests.test_cli_import import stored
 
@@ -373,3 +375,46 @@ def test_other_formats_are_held_to_the_same_bounds_and_types(
     path = make(tmp_path)
     line = refused(capsys, shop, str(path), "--project", "shop")
     assert line.startswith(f"{path}{message}"), line
+
+
+# -- the same documents through PUT /api/projects ---------------------------------------------------
+
+# (raw JSON members of the one task, what the 422 says): what FastAPI's own JSON reading accepts
+API_CASES: list[tuple[str, str]] = [
+    ('"depends_on": ["T1"], "depends_on": []', "task 'T1': duplicate key 'depends_on'"),
+    ('"description": "a\\u0000b"', "task 'T1'.description: contains a NUL character"),
+    ('"metadata": {"a\\u0000": 1}', "task 'T1'.metadata: key 'a\\x00' contains a NUL character"),
+    ('"action": "\\ud800"', "task 'T1'.action: contains an unpaired surrogate"),
+    ('"priority": 99999999999', "task 'T1'.priority: must be at most 2147483647, not 99999999999"),
+    ('"estimated_minutes": 99999999999999999999', "task 'T1'.estimated_minutes: must be at most 2147483647"),
+    ('"metadata": {"n": 99999999999999999999}', "task 'T1'.metadata.n: must be between -9223372036854775808"),
+    ('"metadata": {"x": NaN}', "task 'T1'.metadata.x: must be a finite number, not nan"),
+    (f'"metadata": {{"a": {nested(40)}}}', "task 'T1'.metadata.a: nested deeper than 32 levels"),
+    ('"metadata": {"parallel": true}', "task 'T1'.metadata: 'parallel' is a key of the task itself"),
+    (f'"title": "{"t" * 501}"', "task 'T1'.title: must be at most 500 characters, not 501"),
+]
+
+
+async def test_api_refuses_the_same_documents_naming_the_key(db_url: str, repo: Path) -> None:
+    project = json.dumps({"name": "shop", "repo_path": str(repo)})[1:-1]
+    async with api_client(db_url) as (client, _):
+        created = await client.put("/api/projects", json=tasks_doc(repo))
+        assert created.status_code == 201, created.text
+        before = (await client.get(f"/api/projects/{created.json()['id']}/tasks")).json()
+        for task, message in [*API_CASES, ('"key": "T1"', "task 'T1': duplicate key 'key'")]:
+            body = native(task, project=project)
+            response = await client.put(
+                "/api/projects", content=body, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 422, (message, response.text)
+            [problem] = response.json()["detail"]
+            assert problem["msg"].startswith(message), (message, problem)
+        path = native(project=json.dumps({"name": "shop", "repo_path": "/" + "a" * 5000})[1:-1])
+        response = await client.put(
+            "/api/projects", content=path, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+        assert [p["msg"] for p in response.json()["detail"]] == [
+            "project.repo_path: must be at most 4096 characters, not 5001"
+        ]
+        assert (await client.get(f"/api/projects/{created.json()['id']}/tasks")).json() == before
