@@ -418,3 +418,12 @@ async def test_api_refuses_the_same_documents_naming_the_key(db_url: str, repo: 
             "project.repo_path: must be at most 4096 characters, not 5001"
         ]
         assert (await client.get(f"/api/projects/{created.json()['id']}/tasks")).json() == before
+
+
+def test_a_path_the_file_system_refuses_is_one_line(
+    shop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long = tmp_path / ("n" * 300)  # a name longer than any file system takes
+    for argv in [(f"{long}.json",), (str(long),), (str(long), "--format", "ccpm"), (str(long / "x.yaml"),)]:
+        line = refused(capsys, shop, *argv)
+        assert line.endswith(": cannot read: File name too long"), line

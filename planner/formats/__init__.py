@@ -88,6 +88,14 @@ def load_tasks(
     tag: str | None = None,
 ) -> Loaded:
     """Read and validate a task list; TaskFileError lists every problem (nothing is written)."""
+    try:
+        return _load(path, format, project, repo, tag)
+    except OSError as error:  # a path the file system refuses (too long, no permission, a loop)
+        where = error.filename if error.filename is not None else path
+        raise InvalidInputError(f"{where}: cannot read: {error.strerror or error}") from None
+
+
+def _load(path: Path, format: str | None, project: str | None, repo: Path | None, tag: str | None) -> Loaded:
     chosen = format or detect(path)
     if chosen not in READERS:
         raise InvalidInputError(f"unknown format {chosen!r}: one of {', '.join(FORMATS)}")
