@@ -59,6 +59,12 @@ def _integer(text: str) -> int:
     return Unbounded(digits, text.startswith("-")) if digits > BIG_DIGITS else int(text)
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of a character of the text."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def _too_deep_at(text: str) -> tuple[int, int]:
     """Where JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
     depth, in_string, escaped = 0, False, False
@@ -75,8 +81,7 @@ def _too_deep_at(text: str) -> tuple[int, int]:
         elif char in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                line = text.count("\n", 0, n) + 1
-                return line, n - (text.rfind("\n", 0, n) + 1) + 1
+                return _position(text, n)
         elif char in "]}":
             depth -= 1
     return 1, 1
@@ -170,11 +175,6 @@ class StrictLoader(yaml.SafeLoader):
 
 StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
 StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def parse_yaml(text: str, loader: type[StrictLoader] = StrictLoader) -> Any:
