@@ -10,11 +10,12 @@ import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import SkipValidation
 
 from planner.database import Row
 from planner.errors import DatabaseError, InvalidInputError, NotFoundError
+from planner.formats.parse import ParseError, parse_json
 from planner.importer import import_task_file, parse_task_file
 from planner.storage import Queries
 
@@ -66,6 +67,7 @@ async def list_projects(db: DatabaseDep) -> list[Row]:
 async def put_project(
     body: Annotated[SkipValidation[TasksFile], Body(description="a tasks file (`execplan schema`)")],
     db: DatabaseDep,
+    request: Request,
     response: Response,
 ) -> ImportedProject:
     """Create the project of the file's name, or replace its epics, tasks and dependencies.
@@ -77,6 +79,12 @@ async def put_project(
     """
     # FastAPI leaves the body as sent (SkipValidation): the validator reports all that is wrong
     document: Any = body
+    # read again by the importer's parser, which refuses a duplicate key (FastAPI's keeps the last)
+    if isinstance(body, dict):
+        try:
+            document = parse_json(await request.body())
+        except ParseError as error:
+            raise InvalidInputError(f"body: {error.message('JSON')}") from None
     try:  # checking the repository runs git: keep it off the event loop
         spec = await asyncio.to_thread(parse_task_file, document, None)
     except OSError as error:  # a path the file system refuses (too long, no permission)

@@ -18,14 +18,14 @@ name is `project` when given, else the file's own (native `project.name`, spec-k
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidInputError, Problem, TaskFileError
 from . import beads, ccpm, native, speckit, taskmaster
-from .source import Converted
+from .parse import ParseError, parse_json
+from .source import Converted, read_text
 from .validate import TaskFile, git_toplevel, parse_task_file
 
 READERS: dict[str, Callable[[Path, str | None], Converted]] = {
@@ -70,8 +70,8 @@ def detect(path: Path) -> str:
         return "native"
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = parse_json(read_text(path))
+        except (InvalidInputError, ParseError):
             return "native"  # its reader says what is wrong
         return "taskmaster" if _is_taskmaster(data) else "native"
     raise InvalidInputError(
@@ -88,6 +88,14 @@ def load_tasks(
     tag: str | None = None,
 ) -> Loaded:
     """Read and validate a task list; TaskFileError lists every problem (nothing is written)."""
+    try:
+        return _load(path, format, project, repo, tag)
+    except OSError as error:  # a path the file system refuses (too long, no permission, a loop)
+        where = error.filename if error.filename is not None else path
+        raise InvalidInputError(f"{where}: cannot read: {error.strerror or error}") from None
+
+
+def _load(path: Path, format: str | None, project: str | None, repo: Path | None, tag: str | None) -> Loaded:
     chosen = format or detect(path)
     if chosen not in READERS:
         raise InvalidInputError(f"unknown format {chosen!r}: one of {', '.join(FORMATS)}")

@@ -22,12 +22,12 @@ How it is read:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
-from .source import Converted, home_name, read_text
+from .parse import ParseError, parse_json
+from .source import Converted, home_name, out_of_bounds, read_text
 from .validate import Sources
 
 NOT_WORK = {"message", "event", "gate", "molecule", "milestone", "agent", "role", "convoy"}
@@ -42,12 +42,19 @@ def _issues(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, An
             continue
         where = f"{path}:{number}"
         try:
-            issue = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(Problem((), f"not valid JSON: {error.msg} (column {error.colno})", source=where))
+            issue = parse_json(line)
+        except ParseError as error:
+            what = error.reason if error.limit else f"not valid JSON: {error.reason}"
+            problems.append(Problem((), f"{what} (column {error.column})", source=where))
+            continue
+        if wrong := out_of_bounds(issue, where):
+            problems.extend(wrong)
             continue
         if not isinstance(issue, dict) or not isinstance(issue.get("id"), str) or not issue["id"].strip():
             problems.append(Problem((), "expected an issue object with an id", source=where))
+            continue
+        if wrong := _wrong_types(issue, where):
+            problems.extend(wrong)
             continue
         if issue["id"] in seen:
             problems.append(Problem((), f"issue {issue['id']!r} appears twice", source=where))
@@ -57,12 +64,28 @@ def _issues(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, An
     return issues
 
 
+STRINGS = ("title", "status", "issue_type", "parent")  # and TEXT_FIELDS, checked as they are read
+
+
+def _wrong_types(issue: dict[str, Any], where: str) -> list[Problem]:
+    """The issue's fields that the format says are strings but are not, as problems."""
+    return [
+        Problem((), f"{name}: expected a string, got {type(issue[name]).__name__}", source=where)
+        for name in STRINGS
+        if issue.get(name) is not None and not isinstance(issue[name], str)
+    ]
+
+
 def _links(issue: dict[str, Any], where: str, problems: list[Problem]) -> tuple[list[str], list[str]]:
     """What blocks the issue, and its parents."""
     blockers, parents = [], []
-    deps = issue.get("dependencies") or []
+    deps = issue.get("dependencies")
+    if deps is None:
+        deps = []
     if not isinstance(deps, list):
-        problems.append(Problem((), "dependencies: expected a list", source=where))
+        problems.append(
+            Problem((), f"dependencies: expected a list, got {type(deps).__name__}", source=where)
+        )
         return [], []
     for dep in deps:
         target = dep.get("depends_on_id") if isinstance(dep, dict) else None
@@ -71,7 +94,9 @@ def _links(issue: dict[str, Any], where: str, problems: list[Problem]) -> tuple[
                 problems.append(Problem((), f"dependencies: {dep!r} has no depends_on_id", source=where))
             continue
         kind = dep.get("type") or "blocks"
-        if kind == "blocks":
+        if not isinstance(kind, str):
+            problems.append(Problem((), f"dependencies: type {kind!r} is not a string", source=where))
+        elif kind == "blocks":
             blockers.append(target)
         elif kind == "parent-child":
             parents.append(target)
@@ -165,8 +190,9 @@ def read(path: Path, tag: str | None = None) -> Converted:
         )  # fmt: skip
         if epic is not None:
             entry["epic"] = epic
-        if issue.get("estimated_minutes") not in (None, 0):  # 0: no estimate
-            entry["estimated_minutes"] = issue["estimated_minutes"]
+        minutes = issue.get("estimated_minutes")
+        if minutes is not None and not (type(minutes) is int and minutes == 0):  # 0: no estimate
+            entry["estimated_minutes"] = minutes
         tasks.append(entry)
         task_sources.append(where)
     document = {"project": {}, "epics": epics, "tasks": tasks}

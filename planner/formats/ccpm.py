@@ -23,6 +23,8 @@ How it is read:
   number in another epic. Anything else is reported as an unknown task. A task listed as
   conflicting with itself says nothing and is dropped. `conflicts_with` and `parallel` are kept as
   the hints `conflicts_with` / `parallel`. Numbers are read as written (YAML would read `010` as 8).
+- `name`, `title`, `status` and `github` are text, `depends_on` and `conflicts_with` a list of
+  numbers or one written as text (`1, 2`); any other type is a problem of the file.
 """
 
 from __future__ import annotations
@@ -34,23 +36,26 @@ from typing import Any
 import yaml
 
 from ..errors import InvalidInputError, Problem
-from .source import Converted, home_name, read_text
+from .parse import ParseError, StrictLoader, parse_yaml
+from .source import Converted, home_name, out_of_bounds, read_text
 from .validate import Sources
 
 FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 TASK_FILE = re.compile(r"^(\d+)\.md$")
 DONE = {"closed", "completed", "done"}
+TEXT_KEYS = ("name", "title", "status", "github")
 
 
-class _Verbatim(yaml.SafeLoader):
+class _Verbatim(StrictLoader):
     """YAML with numbers and dates kept as written: task numbers such as `008` are names, not octal."""
 
 
-def _as_written(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _as_written(loader: StrictLoader, node: yaml.Node) -> Any:
     return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
 
 
 _Verbatim.add_constructor("tag:yaml.org,2002:int", _as_written)
+_Verbatim.add_constructor("tag:yaml.org,2002:float", _as_written)
 _Verbatim.add_constructor("tag:yaml.org,2002:timestamp", _as_written)  # dates stay text, as in the file
 
 
@@ -64,16 +69,25 @@ def front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], s
         )
         return None
     try:
-        meta = yaml.load(found.group(1), Loader=_Verbatim)
-    except yaml.YAMLError as error:
-        problems.append(
-            Problem((), f"front matter is not valid YAML: {' '.join(str(error).split())}", source=str(path))
-        )
+        meta = parse_yaml(found.group(1), _Verbatim)
+    except ParseError as error:
+        at = f"line {error.line + 1}, column {error.column}: {error.reason}"  # the file's line: after `---`
+        what = f"front matter: {at}" if error.limit else f"front matter is not valid YAML: {at}"
+        problems.append(Problem((), what, source=str(path)))
         return None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         problems.append(Problem((), "front matter is not a mapping of keys", source=str(path)))
+        return None
+    wrong = out_of_bounds(meta, str(path))
+    wrong += [
+        Problem((), f"{name}: expected text, got {type(meta[name]).__name__}", source=str(path))
+        for name in TEXT_KEYS
+        if meta.get(name) is not None and not isinstance(meta[name], str)
+    ]
+    if wrong:
+        problems.extend(wrong)
         return None
     return meta, text[found.end() :].strip()
 
@@ -101,12 +115,21 @@ def epic_folders(path: Path) -> tuple[list[Path], str]:
     return epics, home_name(path)
 
 
-def _entries(value: Any) -> list[str]:
+def _entries(meta: dict[str, Any], name: str, file: Path, problems: list[Problem]) -> list[str]:
     """A front matter list of task numbers (also a single value, or `1, 2`)."""
+    value = meta.get(name)
     if value is None or value == "":
         return []
-    values = value if isinstance(value, list) else re.split(r"[,\s]+", str(value).strip("[] "))
-    return [str(v).strip().lstrip("#") for v in values if str(v).strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        values = value
+    elif isinstance(value, str):
+        values = re.split(r"[,\s]+", value.strip("[] "))
+    else:
+        wrong = next((v for v in value if not isinstance(v, str)), None) if isinstance(value, list) else value
+        what = f"{name}: expected task numbers, got {type(wrong).__name__}"
+        problems.append(Problem((), what, source=str(file)))
+        return []
+    return [v.strip().lstrip("#") for v in values if v.strip()]
 
 
 class _Epics:
@@ -166,7 +189,7 @@ def _task(epics: _Epics, epic: str, number: int, file: Path, root: Path) -> dict
         "epic": epic,
         "title": str(title).strip() if title else None,
         "description": body,
-        "depends_on": [epics.resolve(r, epic) for r in _entries(meta.get("depends_on"))],
+        "depends_on": [epics.resolve(r, epic) for r in _entries(meta, "depends_on", file, epics.problems)],
         "done": str(status).strip().lower() in DONE,
         "metadata": {
             "origin": {
@@ -177,7 +200,7 @@ def _task(epics: _Epics, epic: str, number: int, file: Path, root: Path) -> dict
             }
         },
     }
-    conflicts = [epics.resolve(r, epic) for r in _entries(meta.get("conflicts_with"))]
+    conflicts = [epics.resolve(r, epic) for r in _entries(meta, "conflicts_with", file, epics.problems)]
     if [c for c in conflicts if c != key]:
         task["conflicts_with"] = [c for c in conflicts if c != key]
     parallel = meta.get("parallel")

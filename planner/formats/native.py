@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
-
-from ..errors import InvalidInputError
+from .parse import load_json, load_yaml
 from .source import Converted, read_text
 from .validate import Sources
 
@@ -15,10 +12,5 @@ from .validate import Sources
 def read(path: Path, tag: str | None = None) -> Converted:
     """Read a tasks file; `tag` is not used (taskmaster's)."""
     text = read_text(path)
-    is_json = path.suffix.lower() == ".json"
-    try:
-        data = json.loads(text) if is_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        detail = " ".join(str(error).split())
-        raise InvalidInputError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {detail}") from None
+    data = load_json(text, str(path)) if path.suffix.lower() == ".json" else load_yaml(text, str(path))
     return Converted(data, Sources(str(path)), path.resolve().parent)

@@ -14,6 +14,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, W
 from pydantic_core import PydanticCustomError
 
 INT_MAX = 2**31 - 1  # the database's integer columns
+KEY_LENGTH = 200  # keys and names are indexed: PostgreSQL's index entries hold at most 2,704 bytes
+NAME_LENGTH = 500
+PATH_LENGTH = 4096  # the longest path Linux opens
+TEXT_LENGTH = 1_000_000  # a description or action (a whole file is at most 8 MiB)
 
 
 def as_key(value: Any) -> str | None:
@@ -35,8 +39,18 @@ def _key(value: Any) -> str:
 Key = Annotated[
     str,
     BeforeValidator(_key),
-    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "pattern": r"\S"}, {"type": "integer"}]}),
+    Field(max_length=KEY_LENGTH),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH, "pattern": r"\S"},
+                {"type": "integer"},
+            ]
+        }
+    ),
 ]
+Name = Annotated[str, Field(max_length=NAME_LENGTH)]
+Text = Annotated[str, Field(max_length=TEXT_LENGTH)]
 Priority = Annotated[
     int, Field(ge=-INT_MAX, le=INT_MAX, description="lower runs first when tasks compete for a slot")
 ]
@@ -47,8 +61,11 @@ class _Strict(BaseModel):
 
 
 class ProjectSpec(_Strict):
-    name: Annotated[str, Field(min_length=1, description="re-importing a name replaces that project")]
-    repo_path: str | None = Field(
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=NAME_LENGTH, description="re-importing a name replaces that project"),
+    ]
+    repo_path: Annotated[str, Field(max_length=PATH_LENGTH)] | None = Field(
         default=None,
         description="the top of the project's git repository; a relative path is read from the tasks "
         "file's folder (PUT /api/projects needs an absolute one)",
@@ -57,8 +74,8 @@ class ProjectSpec(_Strict):
 
 class EpicSpec(_Strict):
     key: Key
-    name: str
-    description: str | None = None
+    name: Name
+    description: Text | None = None
     priority: Priority = 0
     metadata: dict[str, JsonValue] | None = None
 
@@ -66,9 +83,9 @@ class EpicSpec(_Strict):
 class TaskSpec(_Strict):
     key: Key
     epic: Key | None = Field(default=None, description="the key of one of the file's epics")
-    title: str | None = None
-    description: str | None = None
-    action: str | None = None
+    title: Name | None = None
+    description: Text | None = None
+    action: Text | None = None
     priority: Priority = 0
     depends_on: list[Key] | None = Field(default=None, description="keys of tasks that must finish first")
     dependency_type: Literal["hard", "soft"] | None = Field(

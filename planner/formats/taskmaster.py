@@ -26,13 +26,14 @@ How it is read:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, Problem
+from ..errors import InvalidInputError, Problem, TaskFileError
+from .bounds import short
+from .parse import load_json
 from .schema import as_key
-from .source import Converted, home_name, read_text
+from .source import Converted, home_name, out_of_bounds, read_text
 from .validate import Sources
 
 PRIORITY = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -82,11 +83,18 @@ class _Reader:
         )
         return ""
 
+    def listed(self, raw: dict[str, Any], name: str, where: str) -> list[Any]:
+        """A list the format may leave out (empty then); a problem when it is anything else."""
+        value = raw.get(name)
+        if value is None or isinstance(value, list):
+            return value or []
+        self.problems.append(
+            Problem((), f"{name}: expected a list, got {type(value).__name__}", source=where)
+        )
+        return []
+
     def refs(self, raw: dict[str, Any], where: str) -> list[str]:
-        value = raw.get("dependencies") or []
-        if not isinstance(value, list):
-            self.problems.append(Problem((), "dependencies: expected a list", source=where))
-            return []
+        value = self.listed(raw, "dependencies", where)
         refs = []
         for ref in value:
             key = as_key(ref.strip() if isinstance(ref, str) else ref)
@@ -102,9 +110,10 @@ class _Reader:
             self.problems.append(Problem((), "expected a task object", source=where))
             return None
         key = as_key(raw.get("id"))
-        where = self.where(raw.get("id", f"#{n}"))
+        where = self.where(raw.get("id", f"#{n}") if key is not None else f"#{n}")
         if key is None:
-            self.problems.append(Problem((), "missing id", source=where))
+            what = f"id: {short(raw['id'])} is not a task id" if "id" in raw else "missing id"
+            self.problems.append(Problem((), what, source=where))
             return None
         own = key.strip()
         depends = [
@@ -115,11 +124,7 @@ class _Reader:
         parts = [self.text(raw, "description", where), self.text(raw, "details", where)]
         strategy = self.text(raw, "testStrategy", where)
         parts.append(f"Test strategy: {strategy}" if strategy else "")
-        subtasks = raw.get("subtasks") or []
-        if not isinstance(subtasks, list):
-            self.problems.append(Problem((), "subtasks: expected a list", source=where))
-            subtasks = []
-        for sub in subtasks:
+        for sub in self.listed(raw, "subtasks", where):
             if not isinstance(sub, dict):
                 self.problems.append(Problem((), "subtasks: expected objects", source=where))
                 continue
@@ -130,7 +135,7 @@ class _Reader:
                 for r in self.refs(sub, sub_where)
                 if "." in r and r.split(".", 1)[0] != own
             ]
-            if str(sub.get("status", "")).lower() in DONE:
+            if self.text(sub, "status", sub_where).lower() in DONE:
                 continue  # its files are changed already
             heading = self.text(sub, "title", sub_where)
             body = [
@@ -138,13 +143,14 @@ class _Reader:
             ]
             parts.append("\n".join(p for p in (f"Subtask {sub.get('id')}: {heading}", *body) if p))
         status = raw.get("status")
+        done = self.text(raw, "status", where).lower() in DONE
         task: dict[str, Any] = {
             "key": key,
             "title": self.text(raw, "title", where) or None,
             "description": "\n\n".join(p for p in parts if p),
             "priority": self.priority(raw.get("priority"), where),
             "depends_on": list(dict.fromkeys(depends)),
-            "done": str(status).lower() in DONE,
+            "done": done,
             "metadata": {
                 "origin": {"format": "taskmaster", "tag": self.tag, "id": raw.get("id"), "status": status}
             },
@@ -166,11 +172,9 @@ class _Reader:
 
 def read(path: Path, tag: str | None = None) -> Converted:
     """Read one tag of a task-master tasks.json."""
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"{path}: not valid JSON: {error}") from None
+    data = load_json(read_text(path), str(path))
+    if wrong := out_of_bounds(data, str(path)):
+        raise TaskFileError(wrong)
     tags = tags_of(data, path)
     chosen = _choose(tags, tag, path)
     reader = _Reader(path, chosen)

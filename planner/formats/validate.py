@@ -6,7 +6,9 @@ self dependency or conflict, and cycles of hard dependencies (`dependency cycle:
 each depending on the next; one per strongly connected group). Every problem is reported at once
 (`TaskFileError`), each naming its key (`task 'T4'.estimated_minutes: must be positive, not -5`)
 and, for a file read from another format, where in that file it came from. A `repo_path` must be
-the top of a git repository. Only a document without problems becomes a `TaskFile`.
+the top of a git repository. Before any of that, the document is held to the bounds of
+`bounds.py` (depth, integer range, NUL characters, duplicate keys...); a field out of bounds is
+reported once, for that reason. Only a document without problems becomes a `TaskFile`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import InvalidInputError, Problem, TaskFileError
+from . import bounds
 from .schema import TasksFile, as_key
 
 # the task metadata keys a file's own fields set: a re-import that leaves a field out removes its key
@@ -76,6 +79,7 @@ class Sources:
 
 _TYPES = {"int_type": "int", "string_type": "str", "bool_type": "bool", "list_type": "list"}
 _OBJECT_TYPES = {"dict_type", "model_type", "model_attributes_type"}
+_RANGE_KINDS = {"less_than_equal", "greater_than_equal", "greater_than"}
 
 
 def _json_type(value: Any) -> str:
@@ -98,7 +102,7 @@ def _label(data: Any, loc: Sequence[str | int]) -> str:
         items, n = _items(data, head), int(rest.pop(0))
         raw = items[n] if 0 <= n < len(items) else None
         key = as_key(raw.get("key")) if isinstance(raw, dict) else None
-        head = f"{head[:-1]} {key!r}" if key is not None else f"{head}[{n}]"
+        head = f"{head[:-1]} {bounds.short(key)}" if key is not None else f"{head}[{n}]"
     return head + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
 
 
@@ -115,9 +119,14 @@ def _field_problem(data: Any, error: ErrorDetails) -> Problem:
     elif kind == "literal_error":
         text = f"must be {ctx.get('expected')}, not {value!r}"
     elif kind == "greater_than" and ctx.get("gt") == 0:
-        text = f"must be positive, not {value!r}"
+        text = f"must be positive, not {bounds.number(value) if isinstance(value, int) else repr(value)}"
     elif kind == "string_too_short":
         text = "must not be empty"
+    elif kind in ("string_too_long", "too_long") and isinstance(value, str):
+        text = f"must be at most {ctx.get('max_length')} characters, not {len(value)}"
+    elif kind in ("less_than_equal", "greater_than_equal") and isinstance(value, int):
+        most = f"at most {ctx.get('le')}" if kind == "less_than_equal" else f"at least {ctx.get('ge')}"
+        text = f"must be {most}, not {bounds.number(value)}"
     else:
         msg = str(error["msg"])
         text = msg[:1].lower() + msg[1:]
@@ -150,8 +159,13 @@ def _cross_problems(data: Any) -> list[Problem]:
     epics_given = isinstance(data, dict) and isinstance(data.get("epics", []), list)
     hard: dict[str, list[str]] = {}
     for n, task, key in tasks:
-        where = f"task {key!r}" if key is not None else f"tasks[{n}]"
+        where = f"task {bounds.short(key)}" if key is not None else f"tasks[{n}]"
         epic = as_key(task.get("epic"))
+        metadata = task.get("metadata")
+        for name in OWNED_METADATA:
+            if isinstance(metadata, dict) and name in metadata:
+                message = f"{where}.metadata: {name!r} is a key of the task itself, not of its metadata"
+                problems.append(Problem(("tasks", n, "metadata", name), message, "owned_metadata"))
         if epics_given and epic is not None and epic not in epic_keys:
             problems.append(
                 Problem(("tasks", n, "epic"), f"{where}.epic: unknown epic {epic!r}", "unknown_epic")
@@ -237,15 +251,28 @@ def _cycle_in(graph: dict[str, list[str]], group: set[str], start: str) -> list[
 
 def check_document(data: Any) -> tuple[TasksFile | None, list[Problem]]:
     """The document as models (None when anything is wrong with its fields), and every problem."""
-    problems: list[Problem] = []
-    try:
-        model: TasksFile | None = TasksFile.model_validate(data)
-    except ValidationError as error:
-        model = None
-        problems.extend(_field_problem(data, e) for e in error.errors(include_url=False))
-    problems.extend(_cross_problems(data))
+    problems = bounds.problems(data, lambda loc: _label(data, loc))
+    model: TasksFile | None = None
+    if not any(p.kind == "too_deep" for p in problems):  # else the models would recurse as deep
+        try:
+            model = TasksFile.model_validate(data)
+        except ValidationError as error:
+            fields = [_field_problem(data, detail) for detail in error.errors(include_url=False)]
+            # a field's own range names its limit better than the bigint's; anything else out of
+            # bounds is said once, for that reason
+            ranged = {f.loc for f in fields if f.kind in _RANGE_KINDS}
+            problems = [p for p in problems if not (p.kind == "out_of_range" and p.loc in ranged)]
+            problems += _not_under(fields, problems)
+    model = None if problems else model
+    problems.extend(_not_under(_cross_problems(data), problems))
     problems.sort(key=_reading_order)
     return model, problems
+
+
+def _not_under(found: list[Problem], said: list[Problem]) -> list[Problem]:
+    """The problems of `found` that are not in a value already said to be wrong (out of bounds)."""
+    places = [p.loc for p in said if p.kind in bounds.KINDS]
+    return [f for f in found if not any(f.loc[: len(loc)] == loc for loc in places)]
 
 
 def _reading_order(problem: Problem) -> tuple[int, int]:
@@ -296,7 +323,11 @@ def parse_task_file(data: Any, base: Path | None, sources: Sources | None = None
     project = data.get("project") if isinstance(data, dict) else None
     raw_repo = project.get("repo_path") if isinstance(project, dict) else None
     repo_path: str | None = None
-    if isinstance(raw_repo, str) and raw_repo:
+    if (
+        isinstance(raw_repo, str)
+        and raw_repo
+        and not any(p.loc == ("project", "repo_path") for p in problems)
+    ):
         try:
             repo_path = resolve_repo_path(raw_repo, base)
         except InvalidInputError as error:
