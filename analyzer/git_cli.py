@@ -72,12 +72,20 @@ def resolve_revision(repo: str | Path, rev: str) -> str | None:
     return done.stdout.decode("ascii").strip()
 
 
+def git_toplevel(path: str | Path) -> Path | None:
+    """The top of the git work tree holding `path`, or None (not one, or git refuses it)."""
+    done = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    return Path(done.stdout.strip()).resolve() if done.returncode == 0 and done.stdout.strip() else None
+
+
 def repository_problem(path: str | Path) -> str | None:
     """What keeps git from reading the repository at `path`, in words that name it; None when
     it is one git can read (its top or a folder inside it)."""
     folder = Path(path)
     if not folder.exists():
-        return f"{folder} does not exist (moved or deleted?)"
+        return f"{folder} does not exist"
     if not folder.is_dir():
         return f"{folder} is not a directory"
     done = subprocess.run(

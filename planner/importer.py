@@ -15,10 +15,10 @@ from psycopg.types.json import Jsonb
 
 from .database import Database
 from .formats import native
-from .formats.validate import OWNED_METADATA, Sources, TaskEntry, TaskFile, git_toplevel, parse_task_file
+from .formats.validate import OWNED_METADATA, Sources, TaskEntry, TaskFile, parse_task_file
 from .storage import lock_project
 
-__all__ = ["TaskEntry", "TaskFile", "git_toplevel", "import_task_file", "load_task_file", "parse_task_file"]
+__all__ = ["TaskEntry", "TaskFile", "import_task_file", "load_task_file", "parse_task_file"]
 
 
 def load_task_file(path: Path) -> TaskFile:

@@ -180,7 +180,7 @@ def test_repo_path_must_be_a_git_repository(tmp_path: Path, repo: Path) -> None:
     plain.mkdir()
     with pytest.raises(InvalidInputError, match="is not a git repository"):
         parse_task_file(spec(plain), tmp_path)
-    with pytest.raises(InvalidInputError, match="is not a directory"):
+    with pytest.raises(InvalidInputError, match="missing does not exist"):
         parse_task_file(spec(tmp_path / "missing"), tmp_path)
     with pytest.raises(InvalidInputError, match="inside the git repository"):
         parse_task_file(spec(repo / "api"), tmp_path)

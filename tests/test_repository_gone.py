@@ -1,4 +1,4 @@
-"""A project's repository that git cannot read any more — deleted or moved after the import, or
+"""A repository that git cannot read — deleted or moved after the import, or
 refused by git for its owner ("dubious ownership") — is named in one line by every face: the
 command line's build, and the API's build (its error event), never a traceback or "internal
 error"; nothing is stored."""
@@ -27,7 +27,7 @@ def test_a_deleted_repository_is_named_by_the_cli_build(
     code, out, err = run(capsys, "build", "shop")
     assert code != 0
     assert err.strip() == (
-        f"execplan: error: project 'shop': its repository {repo} does not exist (moved or deleted?); "
+        f"execplan: error: project 'shop': its repository {repo} does not exist; "
         "import it again with its new path"
     )
     assert "Traceback" not in out + err
@@ -53,10 +53,7 @@ def test_repository_problems_are_named(tmp_path: Path, repo: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     assert repository_problem(plain) == f"{plain} is not a git repository"
-    assert (
-        repository_problem(tmp_path / "nothing")
-        == f"{tmp_path / 'nothing'} does not exist (moved or deleted?)"
-    )
+    assert repository_problem(tmp_path / "nothing") == f"{tmp_path / 'nothing'} does not exist"
     (tmp_path / "file").write_text("x")
     assert repository_problem(tmp_path / "file") == f"{tmp_path / 'file'} is not a directory"
 
@@ -75,3 +72,17 @@ async def test_the_api_build_of_a_project_whose_repository_is_gone_says_which(
         assert f"its repository {repo} does not exist" in error["error"]
         assert "internal error" not in error["error"]
         assert history_versions(db_url, project_id) == []
+
+
+def test_an_import_of_a_repository_git_refuses_says_why(
+    use_db: str,
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")  # git's own switch: as if another user's
+    code, _out, err = run(capsys, "import", str(write_tasks(tmp_path, repo)))
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "project.repo_path: git refuses" in err and "dubious ownership" in err
+    assert "not a git repository" not in err

@@ -22,11 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.git_cli import git_toplevel
+
 from ..errors import InvalidInputError, Problem, TaskFileError
 from . import beads, ccpm, native, speckit, taskmaster
 from .parse import ParseError, parse_json
 from .source import Converted, read_text
-from .validate import TaskFile, git_toplevel, parse_task_file
+from .validate import TaskFile, parse_task_file
 
 READERS: dict[str, Callable[[Path, str | None], Converted]] = {
     "native": native.read,

@@ -14,9 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from analyzer.git_cli import git_toplevel
+
 from ..errors import InvalidInputError, Problem
 from .bounds import MAX_FILE_BYTES, path_label, problems
-from .validate import Sources, git_toplevel
+from .validate import Sources
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ reported once, for that reason. Only a document without problems becomes a `Task
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+
+from analyzer.git_cli import git_toplevel, repository_problem
 
 from ..errors import InvalidInputError, Problem, TaskFileError
 from . import bounds
@@ -285,14 +286,6 @@ def _reading_order(problem: Problem) -> tuple[int, int]:
 # -- the repository --------------------------------------------------------------------------------
 
 
-def git_toplevel(path: Path) -> Path | None:
-    """The top of the git work tree holding `path`, or None."""
-    done = subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-    )
-    return Path(done.stdout.strip()).resolve() if done.returncode == 0 and done.stdout.strip() else None
-
-
 def resolve_repo_path(value: str, base: Path | None) -> str:
     """An existing git repository's top, `value` read from `base` (None: it must be absolute);
     InvalidInputError otherwise."""
@@ -302,8 +295,9 @@ def resolve_repo_path(value: str, base: Path | None) -> str:
     if base is None and not path.is_absolute():
         raise InvalidInputError(f"project.repo_path: {value!r} must be an absolute path")
     path = (base / path).resolve() if base is not None and not path.is_absolute() else path.resolve()
-    if not path.is_dir():
-        raise InvalidInputError(f"project.repo_path: {path} is not a directory")
+    problem = repository_problem(path)  # missing, not a folder, not a repository, refused by git
+    if problem is not None:
+        raise InvalidInputError(f"project.repo_path: {problem}")
     top = git_toplevel(path)
     if top is None:
         raise InvalidInputError(f"project.repo_path: {path} is not a git repository")
