@@ -15,15 +15,25 @@ does not grant.
 Body size. A request body larger than `max_bytes` gets 413 without being read whole: at once when
 its Content-Length says so, else as soon as the bytes received pass the limit (a chunked body).
 The connection is then closed, since the rest of the body is not read.
+
+JSON bodies. Every route's JSON body is read by the importer's parser (`StrictJsonRoute`), not
+`json.loads`: nesting is bounded, a huge integer stays text for the validator to name with its
+key, and a duplicate key is kept for it to refuse; text that is no JSON is a 422 saying where.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from planner.formats.parse import ParseError, parse_json
 
 from .auth import deny_websocket
 
@@ -192,3 +202,34 @@ class BodySizeLimitMiddleware:
                 raise
         if over and not started:
             await send_error(send, 413, self._too_large(), close=True)
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is parsed by the importer's parser (see the module)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:  # FastAPI passes an HTTPException through as it is
+                text = body.decode(json.detect_encoding(body))
+            except UnicodeDecodeError as error:  # no text at all: a bad request, as FastAPI says
+                raise HTTPException(
+                    400, detail=f"body: not {error.encoding} text (byte {error.start})"
+                ) from None
+            try:
+                self._json = parse_json(text)
+            except ParseError as error:
+                raise HTTPException(422, detail=f"body: {error.message('JSON')}") from None
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    """A route that reads its JSON body as `StrictJsonRequest` does."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handle(StrictJsonRequest(request.scope, request.receive))
+
+        return strict

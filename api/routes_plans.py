@@ -25,12 +25,13 @@ from planner.overrides import Overrides
 from .app import BuildsDep, DatabaseDep, EventsDep, SettingsDep
 from .auth import deny_websocket
 from .events import Subscription
+from .guards import StrictJsonRoute
 from .routes_projects import NOT_FOUND, REFUSED, ProjectId, project_row
 from .schemas import BuildAccepted, ErrorBody, ExecutionPlanDoc, PlanPatch
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["plans"])
+router = APIRouter(tags=["plans"], route_class=StrictJsonRoute)
 
 PLAN = "/api/projects/{project_id}/execution-plan"
 

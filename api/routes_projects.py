@@ -10,16 +10,16 @@ import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Response
 from pydantic import SkipValidation
 
 from planner.database import Row
 from planner.errors import DatabaseError, InvalidInputError, NotFoundError
-from planner.formats.parse import ParseError, parse_json
 from planner.importer import import_task_file, parse_task_file
 from planner.storage import Queries
 
 from .app import DatabaseDep
+from .guards import StrictJsonRoute
 from .schemas import (
     Epic,
     ErrorBody,
@@ -33,7 +33,7 @@ from .schemas import (
     TasksFile,
 )
 
-router = APIRouter(prefix="/api/projects", tags=["projects"])
+router = APIRouter(prefix="/api/projects", tags=["projects"], route_class=StrictJsonRoute)
 
 ProjectId = Annotated[UUID, Path(description="the project's id")]
 SessionNumber = Annotated[int, Path(ge=0, le=2**31 - 1, description="0 is the initializer session")]
@@ -67,7 +67,6 @@ async def list_projects(db: DatabaseDep) -> list[Row]:
 async def put_project(
     body: Annotated[SkipValidation[TasksFile], Body(description="a tasks file (`execplan schema`)")],
     db: DatabaseDep,
-    request: Request,
     response: Response,
 ) -> ImportedProject:
     """Create the project of the file's name, or replace its epics, tasks and dependencies.
@@ -77,14 +76,9 @@ async def put_project(
     a field of the wrong type...), and nothing is written. `repo_path` must be the absolute path
     of the top of a git repository (a 422 with the reason when it alone is wrong).
     """
-    # FastAPI leaves the body as sent (SkipValidation): the validator reports all that is wrong
+    # FastAPI leaves the body as the importer's parser read it (StrictJsonRoute, SkipValidation):
+    # the validator reports all that is wrong, each with its key
     document: Any = body
-    # read again by the importer's parser, which refuses a duplicate key (FastAPI's keeps the last)
-    if isinstance(body, dict):
-        try:
-            document = parse_json(await request.body())
-        except ParseError as error:
-            raise InvalidInputError(f"body: {error.message('JSON')}") from None
     try:  # checking the repository runs git: keep it off the event loop
         spec = await asyncio.to_thread(parse_task_file, document, None)
     except OSError as error:  # a path the file system refuses (too long, no permission)

@@ -392,6 +392,8 @@ API_CASES: list[tuple[str, str]] = [
     (f'"metadata": {{"a": {nested(40)}}}', "task 'T1'.metadata.a: nested deeper than 32 levels"),
     ('"metadata": {"parallel": true}', "task 'T1'.metadata: 'parallel' is a key of the task itself"),
     (f'"title": "{"t" * 501}"', "task 'T1'.title: must be at most 500 characters, not 501"),
+    # what FastAPI's own JSON reading refused with a bare 400: the importer's parser reads them
+    (f'"priority": {"9" * 5000}', "task 'T1'.priority: must be at most 2147483647, not a 5000-digit number"),
 ]
 
 
@@ -417,6 +419,15 @@ async def test_api_refuses_the_same_documents_naming_the_key(db_url: str, repo: 
         assert [p["msg"] for p in response.json()["detail"]] == [
             "project.repo_path: must be at most 4096 characters, not 5001"
         ]
+        deep = native(f'"metadata": {{"a": {nested(100_000)}}}', project=project)
+        response = await client.put(
+            "/api/projects", content=deep, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+        detail = response.json()["detail"]
+        assert detail.startswith("body: line 1, column ") and detail.endswith(
+            ": nested deeper than 32 levels"
+        )
         assert (await client.get(f"/api/projects/{created.json()['id']}/tasks")).json() == before
 
 
