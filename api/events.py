@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pydantic import TypeAdapter, ValidationError
@@ -67,7 +67,6 @@ class EventBroadcaster:
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.queue_size = queue_size
-        self.observers: list[Callable[[PlanEvent], None]] = []  # told of every event, first
         self._subscriptions: dict[str | None, set[Subscription]] = {}
         self.listener = ChannelListener(
             url, EVENTS_CHANNEL, self._on_notification, health_interval=health_interval, backoff=backoff
@@ -98,9 +97,7 @@ class EventBroadcaster:
         return len(self._subscriptions.get(project_id, ()))
 
     def publish(self, event: PlanEvent) -> None:
-        """Hand `event` to the observers and to every subscription watching its project."""
-        for observe in self.observers:
-            observe(event)
+        """Hand `event` to every subscription watching its project."""
         for key in (event.project_id, None):
             for subscription in self._subscriptions.get(key, ()):
                 subscription.offer(event)
