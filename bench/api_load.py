@@ -39,10 +39,10 @@ from typing import Any
 import httpx
 import psycopg
 
-from api.demo import write_demo
+from api.cli.demo import write_demo
 from bench import build_scale
 from bench.scratch import scratch_database
-from planner.embedded import database_url
+from planner.storage.embedded import database_url
 
 
 @dataclass

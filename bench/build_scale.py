@@ -75,12 +75,12 @@ def task_file(repo: Path, texts: list[str], shape: str, seed: int = 7) -> dict[s
 
 async def _one(spec_path: Path) -> dict[str, Any]:
     """Import, warm, then time one build (runs in the case's own process)."""
-    from planner.builder import ExecutionPlanBuilder
-    from planner.database import Database
-    from planner.embedded import database_url
-    from planner.importer import import_task_file, load_task_file
-    from planner.migrate import migrate
-    from planner.progress import Progress
+    from planner.core.planning import ExecutionPlanBuilder
+    from planner.core.progress import Progress
+    from planner.storage.database import Database
+    from planner.storage.embedded import database_url
+    from planner.storage.importer import import_task_file, load_task_file
+    from planner.storage.migrate import migrate
 
     async with Database(database_url()) as db:
         await migrate(db)
@@ -158,7 +158,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     from bench.scratch import scratch_database
-    from planner.embedded import database_url
+    from planner.storage.embedded import database_url
 
     repo = args.repo.resolve()
     head = subprocess.run(

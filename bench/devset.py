@@ -28,14 +28,14 @@ from types import ModuleType
 from typing import Any
 
 from bench.taskbench import load_taskbench
-from planner.analyzer_predictor import AnalyzerPredictor
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.embedded import database_url
-from planner.importer import import_task_file, load_task_file
-from planner.migrate import migrate
-from planner.settings import Settings
-from planner.storage import get_tasks_for_planning
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.predictors.analyzer import AnalyzerPredictor
+from planner.storage.database import Database
+from planner.storage.embedded import database_url
+from planner.storage.importer import import_task_file, load_task_file
+from planner.storage.migrate import migrate
+from planner.storage.plans import get_tasks_for_planning
 
 METRICS = ("file_recall", "file_precision", "leak", "speedup")
 

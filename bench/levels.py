@@ -22,7 +22,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
 import sql
-from planner.embedded import database_url
+from planner.storage.embedded import database_url
 
 SIZES = (100, 1_000, 10_000, 100_000)
 SHAPES = ("shallow", "deep")

@@ -25,12 +25,12 @@ from types import ModuleType
 from typing import Any
 
 from bench.taskbench import load_taskbench
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.embedded import database_url
-from planner.importer import import_task_file, load_task_file
-from planner.migrate import migrate
-from planner.settings import Settings, load_settings
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings, load_settings
+from planner.storage.database import Database
+from planner.storage.embedded import database_url
+from planner.storage.importer import import_task_file, load_task_file
+from planner.storage.migrate import migrate
 
 METRICS = ("leak", "leak_code", "speedup", "file_recall", "file_precision", "dependencies_broken")
 REFERENCES = ("dependency_only", "seed_regex", "oracle")

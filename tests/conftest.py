@@ -18,9 +18,9 @@ import pytest
 from psycopg import sql as pgsql
 from psycopg.conninfo import make_conninfo
 
-from planner.database import Database
-from planner.embedded import start_embedded
-from planner.migrate import migrate
+from planner.storage.database import Database
+from planner.storage.embedded import start_embedded
+from planner.storage.migrate import migrate
 
 
 def with_dbname(url: str, dbname: str) -> str:

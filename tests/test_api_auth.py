@@ -19,8 +19,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from api.auth import TOKEN_COOKIE, bind_refusal, is_loopback
-from api.cli import main
+from api.cli.main import main
+from api.http.auth import TOKEN_COOKIE, bind_refusal, is_loopback
 from tests.test_api_support import TOKEN, api_client, create_project, next_ws_event, served_app
 
 PUBLIC = re.compile(r"^/projects/\{project_id\}/plan$|^/static/")  # the plan page: no project data

@@ -20,13 +20,13 @@ from websockets.exceptions import InvalidStatus
 
 from analyzer import index_files, list_tracked_files
 from analyzer.indexing import PROCESS_MIN_BYTES
-from api.events import EventBroadcaster
-from api.schemas import PlanBuilding, PlanReady
-from planner.automation import announce
-from planner.database import Database
-from planner.index_store import refresh_index
-from planner.progress import STAGES
-from planner.workers import BUILD_NICENESS
+from api.http.events import EventBroadcaster
+from api.http.schemas import PlanBuilding, PlanReady
+from planner.core.progress import STAGES
+from planner.storage.database import Database
+from planner.storage.index_store import refresh_index
+from planner.usecases.automation import announce
+from planner.usecases.workers import BUILD_NICENESS
 from tests.conftest import commit_files, large_python_tree
 from tests.test_api_support import (
     api_client,

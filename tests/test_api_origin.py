@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from api.auth import TOKEN_COOKIE
+from api.http.auth import TOKEN_COOKIE
 from tests.test_api_support import TOKEN, api_client, create_project, next_ws_event, served_app
 
 CHROMIUM = Path("/usr/bin/chromium")

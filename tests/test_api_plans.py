@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from api.schemas import PlanBuilding, PlanReady, PlanUpdated
+from api.http.schemas import PlanBuilding, PlanReady, PlanUpdated
 from tests.test_api_support import (
     api_client,
     built_plan,

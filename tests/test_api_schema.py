@@ -50,8 +50,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.auth import TOKEN_VARIABLE
-from api.schemas import ErrorBody, RefusedBody
+from api.http.auth import TOKEN_VARIABLE
+from api.http.schemas import ErrorBody, RefusedBody
 from tests.test_api_support import (
     TOKEN,
     api_client,

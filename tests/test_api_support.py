@@ -23,11 +23,11 @@ import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
-from api.app import ServiceConfig, create_app
-from api.events import Subscription
-from api.listener import Backoff
-from api.schemas import PlanEvent
-from planner.settings import Settings
+from api.http.app import ServiceConfig, create_app
+from api.http.events import Subscription
+from api.http.listener import Backoff
+from api.http.schemas import PlanEvent
+from planner.core.settings import Settings
 
 TOKEN = "test-token-5f1c0e"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from planner.backtest import backtest, history_changes, score, window_tasks, windows
-from planner.builder import ExecutionPlanBuilder
-from planner.errors import InvalidInputError
-from planner.mentions import MentionPredictor
-from planner.model import PredictedFile
-from planner.settings import Settings
+from planner.core.errors import InvalidInputError
+from planner.core.model import PredictedFile
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.predictors.mentions import MentionPredictor
+from planner.usecases.backtest import backtest, history_changes, score, window_tasks, windows
 from tests.conftest import commit_files, git, make_repo
 from tests.damaged_repos import delete_object, object_sha
 
@@ -43,7 +43,7 @@ def test_score_counts_leaks_and_speedup() -> None:
     tasks = window_tasks([], epics=1)
     assert tasks == []
     builder = ExecutionPlanBuilder(None, Settings())
-    from planner.tasks import PlanningTask
+    from planner.core.tasks import PlanningTask
 
     def t(n: int, epic: int, files: list[str]) -> PlanningTask:
         return PlanningTask(n, f"T{n}", epic, 0, predicted_files=tuple(PredictedFile(f, 0.9) for f in files))

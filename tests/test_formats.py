@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from planner.errors import InvalidInputError, TaskFileError
+from planner.core.errors import InvalidInputError, TaskFileError
 from planner.formats import detect, load_tasks
 from planner.formats.validate import TaskEntry, TaskFile
 from tests.format_fixtures import (

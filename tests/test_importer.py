@@ -11,11 +11,11 @@ import jsonschema_rs  # schemathesis's JSON Schema validator
 import pytest
 from psycopg.types.json import Jsonb
 
-from planner.database import Database
-from planner.errors import InvalidInputError, TaskFileError
+from planner.core.errors import InvalidInputError, TaskFileError
 from planner.formats.schema import json_schema
-from planner.importer import import_task_file, load_task_file, parse_task_file
-from planner.storage import get_tasks_for_planning
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, load_task_file, parse_task_file
+from planner.storage.plans import get_tasks_for_planning
 
 
 def spec(repo: Path | None = None, **changes: Any) -> dict[str, Any]:

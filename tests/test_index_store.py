@@ -11,12 +11,12 @@ import pytest
 from psycopg import sql as pgsql
 
 import analyzer
-from planner.analyzer_predictor import AnalyzerPredictor
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.importer import import_task_file, parse_task_file
-from planner.index_store import refresh_index
-from planner.settings import Settings
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.predictors.analyzer import AnalyzerPredictor
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, parse_task_file
+from planner.storage.index_store import refresh_index
 from tests.conftest import admin, commit_files, git, make_repo, with_dbname
 from tests.damaged_repos import damaged_shop
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql as pgsql
 
-from planner.database import Connection, Database
-from planner.errors import DependencyCycleError
+from planner.core.errors import DependencyCycleError
+from planner.storage.database import Connection, Database
 
 # hypothesis runs many examples in one test database, each in a project of its own
 ONE_DATABASE = [HealthCheck.function_scoped_fixture]

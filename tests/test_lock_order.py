@@ -18,13 +18,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.importer import import_task_file, parse_task_file
-from planner.mentions import MentionPredictor
-from planner.model import PredictedFile
-from planner.settings import Settings
-from planner.tasks import PlanningTask
+from planner.core.model import PredictedFile
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.core.tasks import PlanningTask
+from planner.predictors.mentions import MentionPredictor
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, parse_task_file
 from tests.test_api_support import create_project, history_versions, served_app
 from tests.test_importer import spec
 
@@ -107,7 +107,7 @@ async def test_the_build_of_a_killed_server_does_not_hold_up_another_server(db_u
     env = {key: value for key, value in os.environ.items() if key != "EXECPLAN_API_TOKEN"}
     env["DATABASE_URL"] = db_url
     other = await asyncio.create_subprocess_exec(  # another server, with its build worker, in a group
-        *(sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port)),
+        *(sys.executable, "-m", "uvicorn", "--factory", "api.http.app:create_app", "--port", str(port)),
         *("--log-level", "warning"),
         cwd=ROOT,
         env=env,

@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli import main
-from planner.database import Database
-from planner.errors import DatabaseUnavailableError
+from api.cli.main import main
+from planner.core.errors import DatabaseUnavailableError
+from planner.storage.database import Database
 from tests.db_proxy import database_proxy
 from tests.test_api_events import wait_until
 from tests.test_api_support import api_client, create_project, history_versions

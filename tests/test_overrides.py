@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from planner.adjust import adjust_plan
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.errors import InvalidInputError, StalePlanError
-from planner.importer import import_task_file, parse_task_file
-from planner.overrides import Overrides, apply_overrides
-from planner.settings import Settings
-from planner.storage import get_execution_plan, get_overrides
+from planner.core.errors import InvalidInputError, StalePlanError
+from planner.core.overrides import Overrides, apply_overrides
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, parse_task_file
+from planner.storage.plans import get_execution_plan, get_overrides
+from planner.usecases.adjust import adjust_plan
 from tests.test_planning_rules import builder, task
 
 

@@ -26,14 +26,14 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from api.app import ServiceConfig, create_app
-from api.page import router as page_router
-from api.page import serves_without_token
-from planner.automation import announce
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.importer import import_task_file, parse_task_file
-from planner.settings import Settings
+from api.http.app import ServiceConfig, create_app
+from api.http.page import router as page_router
+from api.http.page import serves_without_token
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, parse_task_file
+from planner.usecases.automation import announce
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -9,13 +9,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.batches import SearchConfig, lower_bound, slices, split_level
-from planner.builder import ExecutionPlanBuilder
-from planner.conflicts import find_conflicts, splits
-from planner.model import ExecutionPlan, PredictedFile
-from planner.settings import Settings
-from planner.tasks import PlanningTask
-from planner.worktrees import batch_minutes, group_batch, grouped_minutes, lane_of_name
+from planner.core.batches import SearchConfig, lower_bound, slices, split_level
+from planner.core.conflicts import find_conflicts, splits
+from planner.core.model import ExecutionPlan, PredictedFile
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.core.tasks import PlanningTask
+from planner.core.worktrees import batch_minutes, group_batch, grouped_minutes, lane_of_name
 
 
 def task(
@@ -220,7 +220,7 @@ def test_validate_batch_reports_a_conflict_split_over_worktrees() -> None:
     plan = b.plan("p", [task(1, 1, ["a/x.py"]), task(2, 2, ["b/y.py"])])
     batch = plan.batches[0]
     assert b.validate_batch(batch, plan.predicted_conflicts)
-    from planner.model import FileConflict
+    from planner.core.model import FileConflict
 
     forced = FileConflict((1, 2), ("a/x.py",), "same_file", 1.0)
     problems = b.batch_violations(batch, [forced])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.settings import Settings, load_settings
+from planner.core.errors import InvalidInputError
+from planner.core.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 from psycopg import sql as pgsql
 
 import sql
-from planner.database import Database
-from planner.migrate import migrate
+from planner.storage.database import Database
+from planner.storage.migrate import migrate
 from tests.conftest import admin, with_dbname
 
 ROOT = Path(__file__).resolve().parent.parent

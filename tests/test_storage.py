@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from planner.builder import ExecutionPlanBuilder
-from planner.database import Database
-from planner.errors import DependencyCycleError, NotFoundError
-from planner.importer import import_task_file, parse_task_file
-from planner.model import PredictedFile
-from planner.settings import Settings
-from planner.storage import get_execution_plan, update_task_predicted_files
+from planner.core.errors import DependencyCycleError, NotFoundError
+from planner.core.model import PredictedFile
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.settings import Settings
+from planner.storage.database import Database
+from planner.storage.importer import import_task_file, parse_task_file
+from planner.storage.plans import get_execution_plan, update_task_predicted_files
 
 TASKS: dict[str, Any] = {
     "project": {"name": "shop"},

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.git_cli import git_toplevel
-
-from ..errors import InvalidInputError, Problem, TaskFileError
-from . import beads, ccpm, native, speckit, taskmaster
-from .parse import ParseError, parse_json
-from .source import Converted, read_text
-from .validate import TaskFile, parse_task_file
+from planner.core.errors import InvalidInputError, Problem, TaskFileError
+from planner.formats import beads, ccpm, native, speckit, taskmaster
+from planner.formats.parse import ParseError, parse_json
+from planner.formats.source import Converted, read_text
+from planner.formats.validate import TaskFile, parse_task_file
 
 READERS: dict[str, Callable[[Path, str | None], Converted]] = {
     "native": native.read,

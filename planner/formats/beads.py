@@ -25,10 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
-from .parse import ParseError, parse_json
-from .source import Converted, home_name, out_of_bounds, read_text
-from .validate import Sources
+from planner.core.errors import Problem
+from planner.formats.parse import ParseError, parse_json
+from planner.formats.source import Converted, home_name, out_of_bounds, read_text
+from planner.formats.validate import Sources
 
 NOT_WORK = {"message", "event", "gate", "molecule", "milestone", "agent", "role", "convoy"}
 TEXT_FIELDS = (("description", ""), ("design", "Design"), ("acceptance_criteria", "Acceptance criteria"),

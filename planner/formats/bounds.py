@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import Problem
+from planner.core.errors import Problem
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a tasks file, or one file of a ccpm folder
 MAX_DEPTH = 32  # objects and lists inside each other, the document itself being the first

@@ -35,10 +35,10 @@ from typing import Any
 
 import yaml
 
-from ..errors import InvalidInputError, Problem
-from .parse import ParseError, StrictLoader, parse_yaml
-from .source import Converted, home_name, out_of_bounds, read_text
-from .validate import Sources
+from planner.core.errors import InvalidInputError, Problem
+from planner.formats.parse import ParseError, StrictLoader, parse_yaml
+from planner.formats.source import Converted, home_name, out_of_bounds, read_text
+from planner.formats.validate import Sources
 
 FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 TASK_FILE = re.compile(r"^(\d+)\.md$")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .parse import load_json, load_yaml
-from .source import Converted, read_text
-from .validate import Sources
+from planner.formats.parse import load_json, load_yaml
+from planner.formats.source import Converted, read_text
+from planner.formats.validate import Sources
 
 
 def read(path: Path, tag: str | None = None) -> Converted:

@@ -20,8 +20,8 @@ from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.error import Mark
 
-from ..errors import InvalidInputError
-from .bounds import BIG_DIGITS, MAX_DEPTH, Mapping, Unbounded, short
+from planner.core.errors import InvalidInputError
+from planner.formats.bounds import BIG_DIGITS, MAX_DEPTH, Mapping, Unbounded, short
 
 
 class ParseError(Exception):

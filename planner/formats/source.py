@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.git_cli import git_toplevel
-
-from ..errors import InvalidInputError, Problem
-from .bounds import MAX_FILE_BYTES, path_label, problems
-from .validate import Sources
+from planner.core.errors import InvalidInputError, Problem
+from planner.formats.bounds import MAX_FILE_BYTES, path_label, problems
+from planner.formats.validate import Sources
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
-from .source import Converted, read_text
-from .speckit_order import Phase, phase_predecessors, task_statements
-from .validate import Sources
+from planner.core.errors import Problem
+from planner.formats.source import Converted, read_text
+from planner.formats.speckit_order import Phase, phase_predecessors, task_statements
+from planner.formats.validate import Sources
 
 TITLE = re.compile(r"^#\s+(?:Tasks\s*:\s*)(.+?)\s*$", re.I)
 HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*#*\s*$")

@@ -29,12 +29,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError, Problem, TaskFileError
-from .bounds import short
-from .parse import load_json
-from .schema import as_key
-from .source import Converted, home_name, out_of_bounds, read_text
-from .validate import Sources
+from planner.core.errors import InvalidInputError, Problem, TaskFileError
+from planner.formats.bounds import short
+from planner.formats.parse import load_json
+from planner.formats.schema import as_key
+from planner.formats.source import Converted, home_name, out_of_bounds, read_text
+from planner.formats.validate import Sources
 
 PRIORITY = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 DONE = {"done", "cancelled"}

@@ -22,10 +22,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from analyzer.git_cli import git_toplevel, repository_problem
-
-from ..errors import InvalidInputError, Problem, TaskFileError
-from . import bounds
-from .schema import TasksFile, as_key
+from planner.core.errors import InvalidInputError, Problem, TaskFileError
+from planner.formats import bounds
+from planner.formats.schema import TasksFile, as_key
 
 # the task metadata keys a file's own fields set: a re-import that leaves a field out removes its key
 OWNED_METADATA = ("estimated_minutes", "title", "conflicts_with", "parallel")

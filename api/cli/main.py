@@ -1,0 +1,324 @@
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | backtest |
+demo | serve; SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from rich.console import Console
+from rich.progress import Progress as RichProgress
+
+from api.cli.projects import resolve_project
+from api.cli.render import render_plan, render_why
+from api.cli.terminal import VisibleFormatter, console, markup, visible
+from planner.core.errors import ExecplanError, NotFoundError, TaskFileError
+from planner.core.planning import ExecutionPlanBuilder
+from planner.core.progress import Progress
+from planner.core.settings import load_settings
+from planner.formats import FORMATS, load_tasks
+from planner.formats.schema import json_schema
+from planner.storage.database import Database
+from planner.storage.embedded import database_url, psql_program, stop_embedded
+from planner.storage.importer import import_task_file
+from planner.storage.migrate import migrate
+from planner.storage.plans import get_execution_plan
+
+
+async def open_database() -> Database:
+    """An open pool on the configured database, migrated to the current schema."""
+    db = Database(database_url())
+    await db.open()
+    await migrate(db)
+    return db
+
+
+async def cmd_migrate(db: Database, args: argparse.Namespace, out: Console) -> None:
+    applied = await migrate(db)
+    out.print(f"applied migrations {applied}" if applied else "database is up to date")
+
+
+async def cmd_import(db: Database, args: argparse.Namespace, out: Console) -> None:
+    loaded = load_tasks(
+        Path(args.file),
+        getattr(args, "format", None),
+        project=getattr(args, "project", None),
+        repo=Path(args.repo) if getattr(args, "repo", None) else None,
+        tag=getattr(args, "tag", None),
+    )
+    spec = loaded.spec
+    project_id = await import_task_file(db, spec)
+    done = sum(t.done for t in spec.tasks)
+    out.print(
+        f"imported {markup(spec.name)} ({project_id}): {len(spec.epics)} epics, {len(spec.tasks)} tasks"
+        f" ({done} done), read as {loaded.format}",
+        highlight=False,
+    )
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return 0
+
+
+async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
+    settings = load_settings(max_worktrees=args.max_worktrees)
+    project = await resolve_project(db, args.project)
+    with RichProgress(console=out, transient=True, disable=not out.is_terminal) as bar:
+        shown = bar.add_task("index", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(shown, description=markup(stage), completed=fraction)
+
+        builder = ExecutionPlanBuilder(db, settings, progress=Progress(report))
+        plan = await builder.build_plan(str(project["id"]))
+    meta = plan.metadata
+    out.print(
+        f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "
+        f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
+        f"{len(plan.predicted_conflicts)} predicted conflicts"
+    )
+    render_why(plan, out, most=2)
+
+
+async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:
+    project = await resolve_project(db, args.project)
+    plan = await get_execution_plan(db, str(project["id"]))
+    if plan is None:
+        raise NotFoundError(
+            f"project {project['name']!r} has no plan yet: run `execplan build {args.project}`"
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(plan.to_dict(), indent=2) + "\n")
+    else:
+        render_plan(plan, project["name"], out)
+
+
+async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None:
+    from api.cli.demo import write_demo
+
+    spec_path = write_demo(Path(args.folder) if args.folder else None)
+    out.print(f"sample repository and tasks file in {markup(spec_path.parent)}")
+    await cmd_import(db, argparse.Namespace(file=str(spec_path)), out)
+    await cmd_build(db, argparse.Namespace(project="demo", max_worktrees=args.max_worktrees), out)
+    await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from api.cli.backtest_report import run_backtest
+
+    return run_backtest(
+        Path(args.repo), size=args.size, windows=args.windows, seed=args.seed, rev=args.rev,
+        settings=load_settings(max_worktrees=args.max_worktrees),
+    )  # fmt: skip
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    print(visible(database_url()))
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    psql = psql_program()
+    url = database_url()
+    asyncio.run(_migrated())
+    import subprocess
+
+    return subprocess.call([str(psql), url, *args.psql_args])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP and WebSocket API with uvicorn (embedded database unless DATABASE_URL is set)."""
+    import importlib.util
+
+    import uvicorn
+
+    from api.http.app import ServiceConfig, create_app
+    from api.http.auth import TOKEN_VARIABLE, bind_refusal, token_from_env
+
+    token = token_from_env()
+    refusal = bind_refusal(args.host, token)
+    if refusal:
+        raise ExecplanError(refusal)
+    for name in ("api", "planner"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    if token is None:
+        print(
+            f"execplan: {TOKEN_VARIABLE} is not set: no authentication, serving on loopback only",
+            file=sys.stderr,
+        )
+    if not (importlib.util.find_spec("websockets") or importlib.util.find_spec("wsproto")):
+        print(
+            "execplan: no WebSocket library (websockets or wsproto) installed: /api/ws/ is unavailable",
+            file=sys.stderr,
+        )
+    app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, raised again by uvicorn once it has shut down
+        pass
+    finally:
+        stop_embedded()  # the embedded server it started, unless another process still uses it
+    return 0
+
+
+async def _migrated() -> None:
+    db = await open_database()
+    await db.close()
+
+
+IMPORT_HELP = """Import a task list as a project: validated whole first (every problem is listed,
+one per line, and nothing is written), then written in one transaction. Re-importing a project
+updates its epics and tasks by key and removes those no longer in the list.
+
+Formats (--format), detected when not named:
+  native      execplan's tasks file, JSON or YAML (.yaml/.yml; `execplan schema` prints its schema)
+  taskmaster  claude-task-master's tasks.json (a .json file with task ids and no project)
+  speckit     spec-kit's tasks.md (a .md file)
+  ccpm        a ccpm epics folder (any folder: a repository root, .claude/epics, or one epic)
+  beads       beads' issues.jsonl (a .jsonl file)
+
+The project's name is --project, else the file's own (native project.name, spec-kit's
+"# Tasks: <feature>"), else the repository's folder name (spec-kit: the feature's folder; ccpm
+given one epic: the epic's name; a task-master tag other than master: <name>-<tag>). Its
+repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors quote the command line (`unrecognized arguments: …`) visibly."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="execplan", description="Conflict-aware execution plans for parallel agents.")
+    top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = top.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    db.add_parser("url", help="print the database URL (starts the embedded server)").set_defaults(
+        sync=cmd_url
+    )
+    shell = db.add_parser(
+        "shell", help="psql on the database; extra arguments go to psql",
+        description="psql on the database. Every argument after `db shell` goes to psql "
+                    "(`execplan db shell -c \"SELECT 1\"`), except -h or --help alone.",
+    )  # fmt: skip
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARG", help="a psql argument")
+    shell.set_defaults(sync=cmd_shell)
+    imp = sub.add_parser(
+        "import",
+        help="import a task list: execplan's tasks file, task-master, spec-kit, ccpm or beads",
+        description=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("file", metavar="PATH", help="a tasks file, or a ccpm epics folder")
+    imp.add_argument("--format", choices=FORMATS, help="the format of PATH (default: detected, see above)")
+    imp.add_argument("--project", metavar="NAME", help="the project's name (default: see above)")
+    imp.add_argument("--repo", metavar="PATH", help="the project's git repository (default: see above)")
+    imp.add_argument("--tag", help="task-master: the tag to import (default: master, or the only one)")
+    imp.set_defaults(run=cmd_import)
+    sub.add_parser("schema", help="print the JSON Schema of the tasks file").set_defaults(sync=cmd_schema)
+    build = sub.add_parser("build", help="build and store a project's plan")
+    build.add_argument("project", help="project name or id")
+    build.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    build.set_defaults(run=cmd_build)
+    show = sub.add_parser("show", help="show a project's stored plan")
+    show.add_argument("project", help="project name or id")
+    show.add_argument("--json", action="store_true", help="print the plan document")
+    show.set_defaults(run=cmd_show)
+    backtest = sub.add_parser(
+        "backtest", help="replay a repository's history as task sets and score the plans"
+    )
+    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory)")
+    backtest.add_argument("--size", type=int, default=16, help="tasks per window")
+    backtest.add_argument("--windows", type=int, default=8, help="number of windows")
+    backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")
+    backtest.add_argument("--rev", default="HEAD", help="replay the history that ends here")
+    backtest.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    backtest.set_defaults(sync=cmd_backtest)
+    demo = sub.add_parser("demo", help="plan a sample repository and task set, and show it")
+    demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
+    demo.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    demo.set_defaults(run=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(sync=cmd_serve)
+    return top
+
+
+async def _run(
+    command: Callable[[Database, argparse.Namespace, Console], Awaitable[None]], args: argparse.Namespace
+) -> None:
+    db = await open_database()
+    try:
+        await command(db, args, console(width=None if sys.stdout.isatty() else 160))
+    finally:
+        await db.close()
+
+
+def _split_shell(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`db shell` hands every word after it to psql, its options too (argparse would take `-c` for
+    one of its own): the words for argparse, and psql's (None for another command)."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 1  # execplan's own options before the command
+    rest = argv[at + 2 :]
+    if argv[at : at + 2] != ["db", "shell"] or rest in (["-h"], ["--help"]):
+        return argv, None
+    return argv[: at + 2], rest[1:] if rest[:1] == ["--"] else rest
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C's KeyboardInterrupt is: `finally` blocks and
+    exit handlers run (the embedded server is stopped)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    words, psql_args = _split_shell(words)
+    args = parser().parse_args(words)
+    if psql_args is not None:
+        args.psql_args = psql_args
+    handler = logging.StreamHandler()
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        if hasattr(args, "sync"):
+            return int(args.sync(args))
+        asyncio.run(_run(args.run, args))
+    except TaskFileError as error:  # every problem, one line each
+        for problem in error.problems:
+            print(f"execplan: error: {visible(problem)}", file=sys.stderr)
+        return 1
+    except ExecplanError as error:
+        print(f"execplan: error: {visible(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as stopped:
+        return 128 + (signal.SIGTERM if isinstance(stopped, Terminated) else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

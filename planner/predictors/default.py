@@ -1,0 +1,12 @@
+"""Which file predictor the planner uses by default: the analyzer's ranking."""
+
+from __future__ import annotations
+
+from planner.predictors.analyzer import AnalyzerPredictor
+from planner.predictors.mentions import FilePredictor
+from planner.storage.database import Database
+
+
+def default_predictor(db: Database | None = None) -> FilePredictor:
+    """The predictor plans are built with unless another is given (in memory without `db`)."""
+    return AnalyzerPredictor(db)
