@@ -75,20 +75,20 @@ def task_file(repo: Path, texts: list[str], shape: str, seed: int = 7) -> dict[s
 
 async def _one(spec_path: Path) -> dict[str, Any]:
     """Import, warm, then time one build (runs in the case's own process)."""
-    from planner.core.planning import ExecutionPlanBuilder
     from planner.core.progress import Progress
     from planner.storage.database import Database
     from planner.storage.embedded import database_url
     from planner.storage.importer import import_task_file, load_task_file
     from planner.storage.migrate import migrate
+    from planner.usecases.build import build_plan
 
     async with Database(database_url()) as db:
         await migrate(db)
         project_id = await import_task_file(db, load_task_file(spec_path))
-        await ExecutionPlanBuilder(db).build_plan(project_id, save=False)  # warms the stored index
+        await build_plan(db, project_id, save=False)  # warms the stored index
         clock = Progress()
         cpu, wall = time.process_time(), time.perf_counter()
-        plan = await ExecutionPlanBuilder(db, progress=clock).build_plan(project_id)
+        plan = await build_plan(db, project_id, progress=clock)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {
         "wall": wall,

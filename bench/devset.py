@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from bench.taskbench import load_taskbench
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.predictors.analyzer import AnalyzerPredictor
 from planner.storage.database import Database
@@ -36,6 +36,7 @@ from planner.storage.embedded import database_url
 from planner.storage.importer import import_task_file, load_task_file
 from planner.storage.migrate import migrate
 from planner.storage.plans import get_tasks_for_planning
+from planner.usecases.build import build_plan
 
 METRICS = ("file_recall", "file_precision", "leak", "speedup")
 
@@ -47,7 +48,7 @@ async def score_window(
     spec = load_task_file(window / "tasks.json")
     project_id = await import_task_file(db, spec)
     predictor = AnalyzerPredictor(db)
-    plan = await ExecutionPlanBuilder(db, settings, predictor).build_plan(project_id, save=False)
+    plan = await build_plan(db, project_id, settings, predictor, save=False)
     truth = json.loads((window / "truth.json").read_text())
     result: dict[str, Any] = taskbench.score(truth, plan.to_dict())
     predicted = {t.id: t.predicted_files for t in plan.tasks}
@@ -55,8 +56,7 @@ async def score_window(
         replace(t, predicted_files=predicted[t.id]) for t in await get_tasks_for_planning(db, project_id)
     ]
     others = [
-        taskbench.score(truth, ExecutionPlanBuilder(db, other, predictor).plan(project_id, tasks).to_dict())
-        for other in grid
+        taskbench.score(truth, Planner(other, predictor).plan(project_id, tasks).to_dict()) for other in grid
     ]
     return result, others
 

@@ -25,12 +25,12 @@ from types import ModuleType
 from typing import Any
 
 from bench.taskbench import load_taskbench
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings, load_settings
 from planner.storage.database import Database
 from planner.storage.embedded import database_url
 from planner.storage.importer import import_task_file, load_task_file
 from planner.storage.migrate import migrate
+from planner.usecases.build import build_plan
 
 METRICS = ("leak", "leak_code", "speedup", "file_recall", "file_precision", "dependencies_broken")
 REFERENCES = ("dependency_only", "seed_regex", "oracle")
@@ -56,7 +56,7 @@ async def score_window(
     deps = taskbench.hard_deps(spec_json)
     started = time.perf_counter()
     project_id = await import_task_file(db, load_task_file(window / "tasks.json"))
-    plan = await ExecutionPlanBuilder(db, settings).build_plan(project_id, save=False)
+    plan = await build_plan(db, project_id, settings, save=False)
     row: dict[str, Any] = {"execplan": taskbench.score(truth, plan.to_dict(), deps)}
     row["seconds"] = round(time.perf_counter() - started, 1)
     row["why"] = plan.metadata.get("why", [])

@@ -9,7 +9,7 @@ import pytest
 
 from planner.core.errors import InvalidInputError
 from planner.core.model import PredictedFile
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.predictors.mentions import MentionPredictor
 from planner.usecases.backtest import backtest, history_changes, score, window_tasks, windows
@@ -42,7 +42,7 @@ def test_history_changes_and_windows(tmp_path: Path) -> None:
 def test_score_counts_leaks_and_speedup() -> None:
     tasks = window_tasks([], epics=1)
     assert tasks == []
-    builder = ExecutionPlanBuilder(None, Settings())
+    builder = Planner(Settings())
     from planner.core.tasks import PlanningTask
 
     def t(n: int, epic: int, files: list[str]) -> PlanningTask:

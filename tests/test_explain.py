@@ -10,7 +10,7 @@ from typing import Any
 
 from planner.core.explain import duration_text
 from planner.core.model import ExecutionPlan, PredictedFile
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 
@@ -29,7 +29,7 @@ def plan(tasks: list[PlanningTask], max_worktrees: int = 4) -> ExecutionPlan:
     for t in tasks:
         below[t.level].append(t.id)
     real = [replace(t, depends_on=tuple(below.get(t.level - 1, ()))) for t in tasks]
-    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees)).plan("p", real)
+    return Planner(settings=Settings(max_worktrees=max_worktrees)).plan("p", real)
 
 
 def why(tasks: list[PlanningTask], max_worktrees: int = 4) -> list[dict[str, Any]]:

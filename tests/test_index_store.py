@@ -11,12 +11,12 @@ import pytest
 from psycopg import sql as pgsql
 
 import analyzer
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings
 from planner.predictors.analyzer import AnalyzerPredictor
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
 from planner.storage.index_store import refresh_index
+from planner.usecases.build import build_plan
 from tests.conftest import admin, commit_files, git, make_repo, with_dbname
 from tests.damaged_repos import damaged_shop
 
@@ -124,7 +124,7 @@ async def test_analyzer_predictor_in_a_build(db: Database, tmp_path: Path) -> No
     }
     project_id = await import_task_file(db, parse_task_file(doc, repo))
     predictor = AnalyzerPredictor(db)
-    plan = await ExecutionPlanBuilder(db, Settings(), predictor).build_plan(project_id)
+    plan = await build_plan(db, project_id, Settings(), predictor)
     predicted = {t.key: t.predicted_files for t in plan.tasks}
     by_path = {t: {p.path: p for p in files} for t, files in predicted.items()}
     assert by_path["T1"]["shop/orders.py"].confidence >= 0.5 and by_path["T1"]["shop/orders.py"].evidence
@@ -167,7 +167,7 @@ async def test_damaged_repository_builds_again_and_again_and_keeps_no_unreadable
         ],
     }
     project_id = await import_task_file(db, parse_task_file(doc, shop.repo))
-    plan = await ExecutionPlanBuilder(db, Settings(), AnalyzerPredictor(db)).build_plan(project_id)
+    plan = await build_plan(db, project_id, Settings(), AnalyzerPredictor(db))
     predicted = {t.key: [p.path for p in t.predicted_files] for t in plan.tasks}
     assert predicted["T1"][0] == "shop/users.py" and predicted["T2"][0] == "web/cart.js"
 

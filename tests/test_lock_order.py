@@ -19,12 +19,12 @@ import httpx
 import psycopg
 
 from planner.core.model import PredictedFile
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 from planner.predictors.mentions import MentionPredictor
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
+from planner.usecases.build import build_plan
 from tests.test_api_support import create_project, history_versions, served_app
 from tests.test_importer import spec
 
@@ -70,8 +70,7 @@ async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0)
 async def test_an_import_during_a_build_waits_for_it_instead_of_deadlocking(db: Database, repo: Path) -> None:
     project_id = await import_task_file(db, parse_task_file(spec(repo), repo))
     predictor = GatedPredictor()
-    builder = ExecutionPlanBuilder(db, Settings(), predictor)
-    build = asyncio.create_task(builder.build_plan(project_id))
+    build = asyncio.create_task(build_plan(db, project_id, Settings(), predictor))
     await asyncio.wait_for(predictor.started.wait(), 10)  # the build holds the project's lock
     changed = spec(repo)
     changed["tasks"][0]["description"] = "Add POST /orders and GET /orders in api/orders.py"

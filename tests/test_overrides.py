@@ -9,12 +9,12 @@ import pytest
 
 from planner.core.errors import InvalidInputError, StalePlanError
 from planner.core.overrides import Overrides, apply_overrides
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
 from planner.storage.plans import get_execution_plan, get_overrides
 from planner.usecases.adjust import adjust_plan
+from planner.usecases.build import build_plan
 from tests.test_planning_rules import builder, task
 
 
@@ -109,7 +109,7 @@ TASKS: dict[str, Any] = {
 
 async def setup(db: Database, repo: Path, doc: dict[str, Any] | None = None) -> tuple[str, dict[str, int]]:
     project_id = await import_task_file(db, parse_task_file(doc or TASKS, repo))
-    await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    await build_plan(db, project_id, Settings())
     ids = {r["key"]: r["id"] for r in await db.fetch_all("tasks_of_project", {"project_id": project_id})}
     return project_id, ids
 
@@ -131,7 +131,7 @@ async def test_adjust_checks_version_and_dependencies(db: Database, repo: Path) 
 async def test_overrides_survive_rebuilds_and_stale_ones_are_reported(db: Database, repo: Path) -> None:
     project_id, ids = await setup(db, repo)
     await adjust_plan(db, project_id, Overrides(moves={ids["T2"]: 2}), 1, Settings())
-    rebuilt = await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    rebuilt = await build_plan(db, project_id, Settings())
     assert ids["T2"] in rebuilt.batches[1].task_ids  # re-applied
     assert rebuilt.metadata["overrides"]["not_applied"] == []
     # T2 now depends on T3 (level 2): the move to batch 2 would run it too early
@@ -140,14 +140,14 @@ async def test_overrides_survive_rebuilds_and_stale_ones_are_reported(db: Databa
         "tasks": [*TASKS["tasks"][:1], {**TASKS["tasks"][1], "depends_on": ["T3"]}, TASKS["tasks"][2]],
     }
     await import_task_file(db, parse_task_file(changed, repo))
-    rebuilt = await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    rebuilt = await build_plan(db, project_id, Settings())
     not_applied = rebuilt.metadata["overrides"]["not_applied"]
     assert len(not_applied) == 1 and "would not run after its dependency T3" in not_applied[0]["reason"]
     assert (await get_overrides(db, project_id)).moves == {ids["T2"]: 2}  # kept, not dropped
     # the task is gone: still kept and reported
     gone = {**TASKS, "tasks": [TASKS["tasks"][0], TASKS["tasks"][2]]}
     await import_task_file(db, parse_task_file(gone, repo))
-    rebuilt = await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    rebuilt = await build_plan(db, project_id, Settings())
     assert "is not in the plan" in rebuilt.metadata["overrides"]["not_applied"][0]["reason"]
     history = await db.fetch_all("plan_history_versions", {"project_id": project_id})
     assert [h["version"] for h in history] == [5, 4, 3, 2, 1]

@@ -29,11 +29,11 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from api.http.app import ServiceConfig, create_app
 from api.http.page import router as page_router
 from api.http.page import serves_without_token
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
 from planner.usecases.automation import announce
+from planner.usecases.build import build_plan
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -197,7 +197,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: Path, tmp_path: Path) -> None:
     async with Database(db_url, max_size=2) as db:
         project_id = await import_task_file(db, tasks_file(repo))
-        plan = (await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)).to_dict()
+        plan = (await build_plan(db, project_id, Settings())).to_dict()
         assert plan["predicted_conflicts"], "the test plan needs a predicted conflict"
         assert len(plan["batches"]) >= 3
         keys = {t["id"]: t["key"] for t in plan["tasks"]}
@@ -318,7 +318,7 @@ SERIAL: dict[str, Any] = {
 async def test_plan_page_says_why_a_plan_is_serial(db_url: str, repo: Path, tmp_path: Path) -> None:
     async with Database(db_url, max_size=2) as db:
         project_id = await import_task_file(db, tasks_file(repo, name="serial", **SERIAL))
-        plan = (await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)).to_dict()
+        plan = (await build_plan(db, project_id, Settings())).to_dict()
     reasons = plan["metadata"]["why"]
     assert reasons and reasons[0]["files"] == ["api/orders.py"]
     first = reasons[0]["text"]
@@ -379,7 +379,7 @@ async def test_plan_page_asks_for_the_token_and_keeps_it_in_a_cookie(db_url: str
     token = "s3cret-Token_42"
     async with Database(db_url, max_size=2) as db:
         project_id = await import_task_file(db, tasks_file(repo))
-        await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+        await build_plan(db, project_id, Settings())
     async with (
         serving(service(db_url, token=token)) as base,
         httpx.AsyncClient(base_url=base) as api,

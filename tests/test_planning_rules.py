@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from planner.core.batches import SearchConfig, lower_bound, slices, split_level
 from planner.core.conflicts import find_conflicts, splits
 from planner.core.model import ExecutionPlan, PredictedFile
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 from planner.core.worktrees import batch_minutes, group_batch, grouped_minutes, lane_of_name
@@ -38,10 +38,8 @@ def task(
     )
 
 
-def builder(
-    max_worktrees: int = 4, split_on: tuple[str, ...] = ("same_file", "same_directory")
-) -> ExecutionPlanBuilder:
-    return ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=max_worktrees, split_on=split_on))
+def builder(max_worktrees: int = 4, split_on: tuple[str, ...] = ("same_file", "same_directory")) -> Planner:
+    return Planner(settings=Settings(max_worktrees=max_worktrees, split_on=split_on))
 
 
 def concurrent_pairs(plan: ExecutionPlan) -> set[frozenset[int]]:
@@ -142,11 +140,11 @@ def test_weak_conflicts_do_not_split() -> None:
     # 1-2 meet with chance 0.9 * 0.9, 3-4 with 0.3 * 0.3: only the first keeps its tasks apart
     tasks = [weighted(1, 1, {"a.py": 0.9}), weighted(2, 2, {"a.py": 0.9}),
              weighted(3, 3, {"b.py": 0.3}), weighted(4, 4, {"b.py": 0.3})]  # fmt: skip
-    plan = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.2)).plan("p", tasks)
+    plan = Planner(Settings(min_conflict_strength=0.2)).plan("p", tasks)
     assert {c.task_ids: c.strength for c in plan.predicted_conflicts} == {(1, 2): 0.81, (3, 4): 0.09}
     assert frozenset((1, 2)) not in concurrent_pairs(plan)
     assert plan.metadata["estimated_duration"] == 2 * 30 * 60
-    strict = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.0)).plan("p", tasks)
+    strict = Planner(Settings(min_conflict_strength=0.0)).plan("p", tasks)
     assert not concurrent_pairs(strict) & {frozenset((1, 2)), frozenset((3, 4))}
 
 
@@ -156,7 +154,7 @@ def test_weak_conflicts_steer_equally_short_packings() -> None:
     # by count alone 4 would join the emptier batch of 2
     tasks = [weighted(1, 1, {"a.py": 0.9}), weighted(2, 2, {"a.py": 0.9, "b.py": 0.55}),
              weighted(3, 3, {"c.py": 0.9}), weighted(4, 4, {"b.py": 0.55})]  # fmt: skip
-    plan = ExecutionPlanBuilder(None, Settings(min_conflict_strength=0.5)).plan("p", tasks)
+    plan = Planner(Settings(min_conflict_strength=0.5)).plan("p", tasks)
     assert plan.metadata["estimated_duration"] == 2 * 30 * 60
     assert not concurrent_pairs(plan) & {frozenset((1, 2)), frozenset((2, 4))}
 
@@ -276,7 +274,7 @@ def test_plan_invariants(
 ) -> None:
     split_on = ("same_file", "same_directory") if strict else ("same_file",)
     settings = Settings(max_worktrees=max_worktrees, split_on=split_on, min_conflict_strength=min_strength)
-    b = ExecutionPlanBuilder(db=None, settings=settings)
+    b = Planner(settings=settings)
     plan = b.plan("p", tasks)
     by_id = {t.id: t for t in tasks}
     placed = [t for batch in plan.batches for t in batch.task_ids]
@@ -329,10 +327,10 @@ def test_a_conflict_only_in_a_changelog_is_reported_but_does_not_keep_tasks_apar
     assert not found[(1, 3)].merge_friendly and frozenset((1, 3)) not in concurrent_pairs(plan)
     assert found[(1, 3)].strength == round(0.9 * 0.9, 3)
     # asked to, merge-friendly conflicts split too
-    strict = ExecutionPlanBuilder(None, Settings(split_on=("same_file",), split_merge_friendly=True))
+    strict = Planner(Settings(split_on=("same_file",), split_merge_friendly=True))
     assert frozenset((1, 2)) not in concurrent_pairs(strict.plan("p", tasks))
     # the globs are a setting: a custom one makes a file merge-friendly, an empty list none
-    custom = ExecutionPlanBuilder(None, Settings(split_on=("same_file",), merge_friendly=()))
+    custom = Planner(Settings(split_on=("same_file",), merge_friendly=()))
     assert frozenset((1, 2)) not in concurrent_pairs(custom.plan("p", tasks))
 
 
@@ -359,7 +357,7 @@ def test_a_big_level_is_packed_in_slices_and_still_keeps_conflicting_tasks_apart
         task(n, n % 6, [f"pkg/m{n % 5}.py", f"doc/d{n % 7}.md"], minutes=10 + n % 3) for n in range(1, 25)
     ]
     search = SearchConfig(slice_tasks=5)
-    b = ExecutionPlanBuilder(db=None, settings=Settings(max_worktrees=3), search=search)
+    b = Planner(settings=Settings(max_worktrees=3), search=search)
     plan = b.plan("p", tasks)
     assert sorted(t for batch in plan.batches for t in batch.task_ids) == list(range(1, 25))
     truth = find_conflicts(tasks, split_on=("same_file",))

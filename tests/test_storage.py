@@ -10,11 +10,11 @@ import pytest
 
 from planner.core.errors import DependencyCycleError, NotFoundError
 from planner.core.model import PredictedFile
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.settings import Settings
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
 from planner.storage.plans import get_execution_plan, update_task_predicted_files
+from planner.usecases.build import build_plan
 
 TASKS: dict[str, Any] = {
     "project": {"name": "shop"},
@@ -43,7 +43,7 @@ async def raw(db: Database, statement: str, *params: Any) -> list[dict[str, Any]
 
 async def test_build_stores_plan_predictions_and_history(db: Database, repo: Path) -> None:
     project_id = await imported(db, repo)
-    plan = await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    plan = await build_plan(db, project_id, Settings())
     assert plan.version == 1
     keys = {t.id: t.key for t in plan.tasks}
     assert sorted(keys.values()) == ["T1", "T2", "T3", "T4", "T6"]  # the done task is not planned
@@ -72,21 +72,17 @@ def _id(keys: dict[int, str], key: str) -> int:
 
 async def test_concurrent_builds_are_serialised_with_increasing_versions(db: Database, repo: Path) -> None:
     project_id = await imported(db, repo)
-    builder = ExecutionPlanBuilder(db, Settings())
-    plans = await asyncio.gather(
-        *(ExecutionPlanBuilder(db, Settings()).build_plan(project_id) for _ in range(4))
-    )
+    plans = await asyncio.gather(*(build_plan(db, project_id, Settings()) for _ in range(4)))
     assert sorted(p.version for p in plans) == [1, 2, 3, 4]
     history = await db.fetch_all("plan_history_versions", {"project_id": project_id})
     assert [h["version"] for h in history] == [4, 3, 2, 1]
     latest = await get_execution_plan(db, project_id)
     assert latest is not None and latest.version == 4
-    assert builder.settings.max_worktrees == 4
 
 
 async def test_cycle_stops_the_build_and_stores_nothing(db: Database, repo: Path) -> None:
     project_id = await imported(db, repo)
-    await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    await build_plan(db, project_id, Settings())
     # a cycle written behind the importer's back: T2 -> T3 -> T2
     await raw(
         db,
@@ -94,7 +90,7 @@ async def test_cycle_stops_the_build_and_stores_nothing(db: Database, repo: Path
         " SELECT a.id, b.id FROM tasks a, tasks b WHERE (a.key, b.key) IN (('T2', 'T3'), ('T3', 'T2'))",
     )
     with pytest.raises(DependencyCycleError) as caught:
-        await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+        await build_plan(db, project_id, Settings())
     assert set(caught.value.cycle) == {"T2", "T3"}
     history = await db.fetch_all("plan_history_versions", {"project_id": project_id})
     assert [h["version"] for h in history] == [1]
@@ -105,7 +101,7 @@ async def test_cycle_stops_the_build_and_stores_nothing(db: Database, repo: Path
 async def test_unknown_project(db: Database) -> None:
     missing = "00000000-0000-0000-0000-000000000000"
     with pytest.raises(NotFoundError, match=missing):
-        await ExecutionPlanBuilder(db, Settings()).build_plan(missing)
+        await build_plan(db, missing, Settings())
     with pytest.raises(NotFoundError):
         await get_execution_plan(db, missing)
 
@@ -137,7 +133,7 @@ async def test_tasks_of_other_projects_are_never_touched(db: Database, repo: Pat
 
 async def test_views_show_the_stored_plan(db: Database, repo: Path) -> None:
     project_id = await imported(db, repo)
-    plan = await ExecutionPlanBuilder(db, Settings()).build_plan(project_id)
+    plan = await build_plan(db, project_id, Settings())
     rows = await raw(db, "SELECT * FROM execplan_plan_tasks_v1 WHERE project_id = %s", project_id)
     assert len(rows) == len(plan.tasks)
     for row in rows:

@@ -22,7 +22,6 @@ from api.cli.projects import resolve_project
 from api.cli.render import render_plan, render_why
 from api.cli.terminal import VisibleFormatter, console, markup, visible
 from planner.core.errors import ExecplanError, NotFoundError, TaskFileError
-from planner.core.planning import ExecutionPlanBuilder
 from planner.core.progress import Progress
 from planner.core.settings import load_settings
 from planner.formats import FORMATS, load_tasks
@@ -32,6 +31,7 @@ from planner.storage.embedded import database_url, psql_program, stop_embedded
 from planner.storage.importer import import_task_file
 from planner.storage.migrate import migrate
 from planner.storage.plans import get_execution_plan
+from planner.usecases.build import build_plan
 
 
 async def open_database() -> Database:
@@ -79,8 +79,7 @@ async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> Non
         def report(stage: str, fraction: float) -> None:
             bar.update(shown, description=markup(stage), completed=fraction)
 
-        builder = ExecutionPlanBuilder(db, settings, progress=Progress(report))
-        plan = await builder.build_plan(str(project["id"]))
+        plan = await build_plan(db, str(project["id"]), settings, progress=Progress(report))
     meta = plan.metadata
     out.print(
         f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "

@@ -231,8 +231,10 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         app.add_exception_handler(kind, execplan_error_response)
     app.add_exception_handler(TaskFileError, task_file_error_response)
 
-    from api.http import routes_projects  # they read the dependencies above
-    from api.http import routes_plans
+    from api.http import (
+        routes_plans,
+        routes_projects,  # they read the dependencies above
+    )
 
     app.include_router(routes_projects.router)
     app.include_router(routes_plans.router)

@@ -1,20 +1,17 @@
-"""ExecutionPlanBuilder: from a project's tasks to a stored, conflict-free execution plan.
+"""Planner: from tasks whose levels and predicted files are known to a conflict-free plan (no I/O).
 
-Levels come from PostgreSQL (`execplan_task_levels_v1`); predicted files from a FilePredictor;
-conflicts from `conflicts`; batches from `batches`; worktrees from `worktrees`. The whole build
-runs in one transaction under the project's advisory lock, so concurrent builds of one project
-run one after the other and each stores the next version.
+Conflicts come from `conflicts`, batches from `batches` (levels, or slices of big levels, packed
+by `packing` and `rebalance`), worktrees from `worktrees`, the reasons from `explain`. What the
+prepared predictor knows of the repository (merge-friendly files, related files) is read, never
+fetched. Building and storing a project's plan is the use case `planner.usecases.build`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from analyzer import repository_problem
 from analyzer.merge_friendly import by_name
 from planner.core.batches import SearchConfig, slices, split_level
 from planner.core.conflicts import (
@@ -27,37 +24,32 @@ from planner.core.conflicts import (
     reported,
     splits,
 )
-from planner.core.errors import InvalidInputError, NotFoundError
 from planner.core.explain import explain_plan
 from planner.core.model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask
-from planner.core.overrides import apply_overrides
+from planner.core.predictor import FilePredictor
 from planner.core.progress import Progress
 from planner.core.rebalance import rebalance
-from planner.core.settings import Settings, load_settings
+from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 from planner.core.worktrees import Worktree, batch_minutes, group_batch, grouped_minutes
-from planner.predictors.default import default_predictor
-from planner.predictors.mentions import FilePredictor
-from planner.storage.database import Database
-from planner.storage.plans import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
 
 
-class ExecutionPlanBuilder:
-    """Builds and stores execution plans for the projects of one database."""
+class Planner:
+    """Plans tasks with the given settings; `predictor` (prepared, or None: none) tells which
+    files are merge-friendly or related. One plan at a time: `batch_violations` and
+    `assign_worktrees` read the tasks of the last `plan`."""
 
     def __init__(
         self,
-        db: Database | None,
         settings: Settings | None = None,
         predictor: FilePredictor | None = None,
         progress: Progress | None = None,
         search: SearchConfig | None = None,
     ) -> None:
-        self.db = db
         self.search = search or SearchConfig()
         self.progress = progress or Progress()
-        self.settings = settings or load_settings()
-        self.predictor: FilePredictor = predictor or default_predictor(db)
+        self.settings = settings or Settings()
+        self.predictor: FilePredictor | None = predictor
         self._tasks: dict[int, PlanningTask] = {}
         self._conflicts: list[FileConflict] = []
         self._split_with: dict[int, dict[int, FileConflict]] = {}  # task -> other -> how they split
@@ -67,49 +59,8 @@ class ExecutionPlanBuilder:
         self._pairs: dict[tuple[int, int], list[FileConflict]] = {}
         self._partners: dict[int, set[int]] = {}  # task -> the tasks of its group it can meet
         self._group_of: dict[int, int] = {}  # task -> the level or slice it is packed with
-        self._related: Related | None = getattr(self.predictor, "related", None)
+        self._related: Related | None = None if predictor is None else predictor.related
         self._friendly: dict[str, bool] = {}
-
-    async def build_plan(self, project_id: str, *, save: bool = True) -> ExecutionPlan:
-        """Plan the project's unfinished tasks; store the plan as its next version unless `save` is off."""
-        if self.db is None:
-            raise TypeError("ExecutionPlanBuilder(db=None) can only plan(), not build_plan()")
-        project = await self.db.fetch_one("project_by_id", {"id": project_id})
-        if project is None:
-            raise NotFoundError(f"no project with id {project_id}")
-        await _check_repository(project)
-        # before the transaction: preparing may need connections of its own
-        with self.progress.stage("index"):
-            await self.predictor.prepare(project["repo_path"], self.progress.advance)
-        async with self.db.transaction() as conn:
-            with self.progress.stage("load"):
-                await lock_project(conn, project_id)
-                project = await conn.fetch_one("project_by_id", {"id": project_id})
-                if project is None:
-                    raise NotFoundError(f"no project with id {project_id}")
-                tasks = await get_tasks_for_planning(conn, project_id)
-            with self.progress.stage("predict"):
-                predicted = await self.predictor.predict(project["repo_path"], tasks)
-            tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
-            # CPU work: in a thread, so that the loop goes on (sending the progress events)
-            plan = await asyncio.to_thread(self.plan, str(project["id"]), tasks)
-            with self.progress.stage("save"):
-                overrides = await get_overrides(conn, project_id)
-                if overrides:
-                    outcome = apply_overrides(
-                        plan, overrides, {t.id: t for t in tasks}, self.settings.default_task_minutes
-                    )
-                    plan = replace(
-                        outcome.plan,
-                        metadata={
-                            **plan.metadata,
-                            "overrides": {
-                                "stored": overrides.to_dict(),
-                                "not_applied": list(outcome.not_applied),
-                            },
-                        },
-                    )
-                return await save_execution_plan(conn, plan) if save else plan
 
     def plan(self, project_id: str, tasks: Sequence[PlanningTask]) -> ExecutionPlan:
         """The plan of tasks whose levels and predicted files are known (no I/O)."""
@@ -188,8 +139,8 @@ class ExecutionPlanBuilder:
         found it in the repository's `.gitattributes` and history (worked out once a path)."""
         found = self._friendly.get(path)
         if found is None:
-            found = self._friendly[path] = (
-                by_name(path, self.settings.merge_friendly) or path in self.predictor.merge_friendly()
+            found = self._friendly[path] = by_name(path, self.settings.merge_friendly) or (
+                self.predictor is not None and path in self.predictor.merge_friendly()
             )
         return found
 
@@ -397,14 +348,3 @@ class ExecutionPlanBuilder:
                 self._group_of,
             ),
         }
-
-
-async def _check_repository(project: dict[str, Any]) -> None:
-    """A project whose repository git cannot read now (deleted, moved, refused) is said so."""
-    if not project["repo_path"]:
-        return
-    problem = await asyncio.to_thread(repository_problem, project["repo_path"])
-    if problem is not None:
-        raise InvalidInputError(
-            f"project {project['name']!r}: its repository {problem}; import it again with its new path"
-        )

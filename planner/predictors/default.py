@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from planner.core.predictor import FilePredictor
 from planner.predictors.analyzer import AnalyzerPredictor
-from planner.predictors.mentions import FilePredictor
 from planner.storage.database import Database
 
 

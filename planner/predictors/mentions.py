@@ -1,7 +1,10 @@
 """Predicts files from what a task's text names: paths, file names and directories.
 
-A first predictor, behind the `FilePredictor` interface that the analyzer's ranked predictor
-also implements. Mentions are checked against the repository's tracked files (`git ls-files`);
+A first predictor, behind the `FilePredictor` interface (planner/core/predictor.py) that the
+analyzer's ranked predictor also implements. Mentions are checked against the repository's
+tracked files (`git ls-files`);
+
+
 a path that does not exist yet counts as a file the task will create. A path that would leave
 the repository (absolute, or with `..`) is refused.
 """
@@ -12,10 +15,9 @@ import asyncio
 import re
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Protocol
 
 from planner.core.errors import InvalidInputError
 from planner.core.model import PredictedFile
@@ -29,28 +31,6 @@ NEW_FILE_EXTENSIONS = frozenset(
     "py pyi js jsx mjs cjs ts tsx go rs java kt c h cc cpp hpp rb php cs swift scala sql md rst txt "
     "json yaml yml toml ini cfg html css scss vue svelte sh proto graphql".split()
 )
-
-
-class FilePredictor(Protocol):
-    """Anything that predicts, per task id, the files it will touch, best first.
-
-    `prepare` runs before the build's transaction (it may use its own connections, e.g. to
-    refresh a stored index) and tells `progress`, if given, the fraction of it done; `predict`
-    runs inside it and must not wait for another connection.
-    """
-
-    async def prepare(
-        self, repo_path: str | None, progress: Callable[[float], None] | None = None
-    ) -> None: ...
-
-    async def predict(
-        self, repo_path: str | None, tasks: Sequence[PlanningTask]
-    ) -> dict[int, tuple[PredictedFile, ...]]: ...
-
-    def merge_friendly(self) -> frozenset[str]:
-        """Files of the last prepared repository that its `.gitattributes` or history make
-        merge-friendly (names are matched by the planner's settings)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -149,6 +129,10 @@ class MentionPredictor:
     def merge_friendly(self) -> frozenset[str]:
         """None known beyond names: this predictor reads no history."""
         return frozenset()
+
+    def related(self, path: str) -> Mapping[str, tuple[str, float]]:
+        """None: this predictor reads no history and no imports."""
+        return {}
 
     async def predict(
         self, repo_path: str | None, tasks: Sequence[PlanningTask]

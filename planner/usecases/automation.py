@@ -15,11 +15,11 @@ from typing import Any
 
 from planner.core.errors import ExecplanError
 from planner.core.model import ExecutionPlan
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.predictor import FilePredictor
 from planner.core.progress import Progress
 from planner.core.settings import Settings
-from planner.predictors.mentions import FilePredictor
 from planner.storage.database import Database
+from planner.usecases.build import build_plan
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,7 @@ async def build_and_announce(
     events = ProgressEvents(db, project_id, build_id)
     try:
         try:
-            builder = ExecutionPlanBuilder(db, settings, predictor, Progress(events))
-            plan = await builder.build_plan(project_id)
+            plan = await build_plan(db, project_id, settings, predictor, Progress(events))
         finally:
             await events.flush()
     except ExecplanError as error:

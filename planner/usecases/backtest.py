@@ -31,11 +31,11 @@ from pathlib import Path
 from analyzer.git_cli import run_git
 from planner.core.errors import InvalidInputError
 from planner.core.model import ExecutionBatch, ExecutionPlan, PlanTask
-from planner.core.planning import ExecutionPlanBuilder
+from planner.core.planning import Planner
+from planner.core.predictor import FilePredictor
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 from planner.core.worktrees import batch_minutes, group_batch
-from planner.predictors.mentions import FilePredictor
 
 _SKIP = re.compile(
     r"^(Merge branch|Merge remote|Bump version|bump version|Release |release |Prepare release|version \d|"
@@ -193,7 +193,7 @@ async def plan_window(
         tasks = window_tasks(window)
         predicted = await predictor.predict(str(copy), tasks)
     tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
-    return ExecutionPlanBuilder(None, settings, predictor).plan("backtest", tasks)
+    return Planner(settings, predictor).plan("backtest", tasks)
 
 
 def checkout_before(repo: Path, base: str, dest: Path) -> None:
