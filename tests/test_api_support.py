@@ -25,9 +25,9 @@ from websockets.asyncio.client import ClientConnection
 
 from api.http.app import ServiceConfig, create_app
 from api.http.events import Subscription
-from api.http.listener import Backoff
 from api.http.schemas import PlanEvent
 from planner.core.settings import Settings
+from planner.storage.listening import Backoff
 
 TOKEN = "test-token-5f1c0e"
 

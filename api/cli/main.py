@@ -18,7 +18,6 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
-from api.cli.projects import resolve_project
 from api.cli.render import render_plan, render_why
 from api.cli.terminal import VisibleFormatter, console, markup, visible
 from planner.core.errors import ExecplanError, NotFoundError, TaskFileError
@@ -31,6 +30,7 @@ from planner.storage.embedded import database_url, psql_program, stop_embedded
 from planner.storage.importer import import_task_file
 from planner.storage.migrate import migrate
 from planner.storage.plans import get_execution_plan
+from planner.storage.projects import resolve_project
 from planner.usecases.build import build_plan
 
 

@@ -16,18 +16,17 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, cast
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Secret
-from starlette.requests import HTTPConnection
 
 from api.http.auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
 from api.http.builds import BuildRunner
 from api.http.events import EventBroadcaster
 from api.http.guards import SAFE_METHODS, BodySizeLimitMiddleware, SameOriginMiddleware
-from api.http.listener import DEFAULT_BACKOFF, Backoff, ChannelListener, SessionListener
+from api.http.listener import SessionListener
 from planner.core.errors import (
     DatabaseError,
     ExecplanError,
@@ -40,6 +39,7 @@ from planner.core.errors import (
 from planner.core.settings import Settings, load_settings
 from planner.storage.database import Database
 from planner.storage.embedded import database_url as configured_database_url
+from planner.storage.listening import DEFAULT_BACKOFF, Backoff, ChannelListener
 from planner.storage.migrate import migrate
 from planner.usecases.workers import BuildPool
 
@@ -95,31 +95,6 @@ class ServiceConfig:
     def from_env(cls, **values: Any) -> ServiceConfig:
         """The configuration with the API token from EXECPLAN_API_TOKEN."""
         return cls(api_token=token_from_env(), **values)
-
-
-# -- dependencies ----------------------------------------------------------------------------------
-
-
-def database_of(connection: HTTPConnection) -> Database:
-    return cast(Database, connection.app.state.db)
-
-
-def settings_of(connection: HTTPConnection) -> Settings:
-    return cast(Settings, connection.app.state.settings)
-
-
-def builds_of(connection: HTTPConnection) -> BuildRunner:
-    return cast(BuildRunner, connection.app.state.builds)
-
-
-def events_of(connection: HTTPConnection) -> EventBroadcaster:
-    return cast(EventBroadcaster, connection.app.state.events)
-
-
-DatabaseDep = Annotated[Database, Depends(database_of)]
-SettingsDep = Annotated[Settings, Depends(settings_of)]
-BuildsDep = Annotated[BuildRunner, Depends(builds_of)]
-EventsDep = Annotated[EventBroadcaster, Depends(events_of)]
 
 
 # -- errors ----------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from typing import Any
 
 from planner.core.errors import DatabaseUnavailableError, ExecplanError, ServiceBusyError
 from planner.core.settings import Settings
+from planner.storage.coordination import claim_build, release_build, running_build
 from planner.storage.database import Connection, Database
+from planner.storage.projects import needs_plan
 from planner.usecases.automation import announce, build_and_announce
 from planner.usecases.workers import BuildPool
 
@@ -47,8 +49,7 @@ class BuildClaim:
         stack = AsyncExitStack()
         try:
             conn = await stack.enter_async_context(db.dedicated())
-            params = {"project_id": project_id, "build_id": build_id}
-            if await conn.fetch_value("build_claim", params):
+            if await claim_build(conn, project_id, build_id):
                 return cls(conn, stack, project_id, build_id)
         except BaseException:
             await stack.aclose()
@@ -59,9 +60,7 @@ class BuildClaim:
     async def release(self) -> None:
         """Forget the build and let the lock go (closing the connection releases it in any case)."""
         try:
-            await self.conn.execute(
-                "build_release", {"project_id": self.project_id, "build_id": self.build_id}
-            )
+            await release_build(self.conn, self.project_id, self.build_id)
         except Exception as error:  # the connection closes below: the lock goes with it
             log.warning("build %s: releasing its lock failed: %s", self.build_id, error)
         finally:
@@ -109,8 +108,7 @@ class BuildRunner:
         here = self.running_build_here(project_id)
         if here is not None:
             return here
-        found = await self.db.fetch_value("build_running", {"project_id": project_id})
-        return None if found is None else str(found)
+        return await running_build(self.db, project_id)
 
     async def request(self, project_id: str) -> tuple[str, bool]:
         """Start a build unless one of the project runs; returns (build id, whether one was running)."""
@@ -135,9 +133,9 @@ class BuildRunner:
                 self._spawn(self._requested(claim))
                 return build_id, False
             del self._running[project_id]
-            other = await self.db.fetch_value("build_running", {"project_id": project_id})
+            other = await running_build(self.db, project_id)
             if other is not None:
-                return str(other), True
+                return other, True
         raise ServiceBusyError(f"the builds of project {project_id} keep changing hands: ask again")
 
     def request_if_needed(self, project_id: str, reason: str) -> None:
@@ -199,7 +197,7 @@ class BuildRunner:
                 if project_id in self._running:  # requested here meanwhile
                     self._recheck.add(project_id)
                     return
-                if not await self.db.fetch_value("project_needs_plan", {"project_id": project_id}):
+                if not await needs_plan(self.db, project_id):
                     return
                 self._running[project_id] = RunningBuild(build_id, time.monotonic())
                 log.info("automatic build %s of project %s (%s)", build_id, project_id, reason)

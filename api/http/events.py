@@ -17,8 +17,8 @@ from contextlib import contextmanager
 
 from pydantic import TypeAdapter, ValidationError
 
-from api.http.listener import DEFAULT_BACKOFF, Backoff, ChannelListener
 from api.http.schemas import PlanEvent
+from planner.storage.listening import DEFAULT_BACKOFF, Backoff, ChannelListener
 from planner.usecases.automation import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)

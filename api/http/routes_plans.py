@@ -17,14 +17,14 @@ from uuid import UUID
 from fastapi import APIRouter, Header, HTTPException, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from api.http.app import BuildsDep, DatabaseDep, EventsDep, SettingsDep
 from api.http.auth import deny_websocket
+from api.http.deps import NOT_FOUND, REFUSED, BuildsDep, DatabaseDep, EventsDep, ProjectId, SettingsDep
 from api.http.events import Subscription
 from api.http.guards import StrictJsonRoute
-from api.http.routes_projects import NOT_FOUND, REFUSED, ProjectId, project_row
 from api.http.schemas import BuildAccepted, ErrorBody, ExecutionPlanDoc, PlanPatch
 from planner.core.errors import InvalidInputError, NotFoundError
 from planner.core.overrides import Overrides
+from planner.storage import projects as stored
 from planner.usecases.adjust import adjust_plan
 from planner.usecases.automation import announce, plan_summary
 
@@ -80,17 +80,15 @@ async def get_plan(
     """The project's stored plan, with `ETag: "<version>"`; 404 when it has none yet."""
     # the hot path: one query, and the stored document passed on as text (written by the planner
     # from the same model this route documents), not decoded and encoded again
-    row = await db.fetch_one("plan_document_text", {"project_id": project_id})
-    if row is None:
-        raise NotFoundError(f"no project with id {project_id}")
-    if row["plan"] is None:
+    document, version = await stored.plan_document_text(db, project_id)
+    if document is None or version is None:
         raise NotFoundError(
             f"project {project_id} has no execution plan yet: POST {PLAN.format(project_id=project_id)}/build"
         )
-    tag = entity_tag(row["version"])
+    tag = entity_tag(version)
     if none_match(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
-    return Response(row["plan"], media_type="application/json", headers={"ETag": tag})
+    return Response(document, media_type="application/json", headers={"ETag": tag})
 
 
 @router.post(PLAN + "/build", status_code=202, response_model=BuildAccepted, responses=NOT_FOUND)
@@ -100,7 +98,7 @@ async def build_plan(project_id: ProjectId, db: DatabaseDep, builds: BuildsDep) 
     A build of this project already running (in any server process) is not duplicated: the answer
     is still 202, with that build's id and `already_running: true`.
     """
-    await project_row(db, project_id)
+    await stored.project_by_id(db, project_id)
     build_id, already_running = await builds.request(str(project_id))
     return BuildAccepted(build_id=build_id, project_id=project_id, already_running=already_running)
 
@@ -144,8 +142,10 @@ async def patch_plan(
 @router.websocket("/api/ws/{project_id}")
 async def plan_events(websocket: WebSocket, project_id: UUID, db: DatabaseDep, events: EventsDep) -> None:
     """The project's plan events as JSON text: execution_plan_building, _ready, _updated, _error."""
-    if await db.fetch_one("project_by_id", {"id": project_id}) is None:
-        body = json.dumps({"detail": f"no project with id {project_id}"}).encode()
+    try:
+        await stored.project_by_id(db, project_id)
+    except NotFoundError as missing:
+        body = json.dumps({"detail": str(missing)}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await deny_websocket(websocket.scope, websocket.receive, websocket.send, 404, body, headers)
         return

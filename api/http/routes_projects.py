@@ -10,52 +10,33 @@ import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Response
 from pydantic import SkipValidation
 
-from api.http.app import DatabaseDep
+from api.http.deps import NOT_FOUND, REFUSED, DatabaseDep, ProjectId, SessionNumber
 from api.http.guards import StrictJsonRoute
 from api.http.schemas import (
     Epic,
-    ErrorBody,
     ImportedProject,
     ProjectDetail,
     ProjectSummary,
-    RefusedBody,
     Session,
     SessionUpdate,
     Task,
     TasksFile,
 )
-from planner.core.errors import DatabaseError, InvalidInputError, NotFoundError
+from planner.core.errors import InvalidInputError
+from planner.storage import projects as stored
 from planner.storage.database import Row
 from planner.storage.importer import import_task_file, parse_task_file
-from planner.storage.plans import Queries
 
 router = APIRouter(prefix="/api/projects", tags=["projects"], route_class=StrictJsonRoute)
-
-ProjectId = Annotated[UUID, Path(description="the project's id")]
-SessionNumber = Annotated[int, Path(ge=0, le=2**31 - 1, description="0 is the initializer session")]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such project"}}
-REFUSED: dict[int | str, dict[str, Any]] = {
-    422: {"model": RefusedBody, "description": "invalid input, with the reason"},
-    # FastAPI's own answer to a body it cannot decode at all (not UTF-8 text)
-    400: {"model": ErrorBody, "description": "the body cannot be read as JSON"},
-}
-
-
-async def project_row(db: Queries, project_id: UUID) -> Row:
-    """The project's row; NotFoundError (404) when there is none."""
-    row = await db.fetch_one("project_by_id", {"id": project_id})
-    if row is None:
-        raise NotFoundError(f"no project with id {project_id}")
-    return row
 
 
 @router.get("", response_model=list[ProjectSummary])
 async def list_projects(db: DatabaseDep) -> list[Row]:
     """Every project: id, name and repository path."""
-    return await db.fetch_all("projects_list")
+    return await stored.list_projects(db)
 
 
 @router.put(
@@ -82,7 +63,7 @@ async def put_project(
         spec = await asyncio.to_thread(parse_task_file, document, None)
     except OSError as error:  # a path the file system refuses (too long, no permission)
         raise InvalidInputError(f"project.repo_path: {error.strerror or error}") from None
-    existed = await db.fetch_one("project_by_name", {"name": spec.name}) is not None
+    existed = await stored.project_named(db, spec.name) is not None
     project_id = await import_task_file(db, spec)
     response.status_code = 200 if existed else 201
     return ImportedProject(
@@ -98,7 +79,7 @@ async def put_project(
 @router.get("/{project_id}", response_model=ProjectDetail, responses=NOT_FOUND)
 async def get_project(project_id: ProjectId, db: DatabaseDep) -> ProjectDetail:
     """The project, with the version of its stored plan (null when none)."""
-    row = await project_row(db, project_id)
+    row = await stored.project_by_id(db, project_id)
     plan = (row["metadata"] or {}).get("execution_plan") or {}
     return ProjectDetail(
         id=row["id"],
@@ -114,31 +95,21 @@ async def get_project(project_id: ProjectId, db: DatabaseDep) -> ProjectDetail:
 async def get_epics(project_id: ProjectId, db: DatabaseDep) -> list[Row]:
     """The project's epics, by priority."""
     async with db.transaction() as conn:
-        await project_row(conn, project_id)
-        return await conn.fetch_all("epics_of_project", {"project_id": project_id})
+        return await stored.epics_of(conn, project_id)
 
 
 @router.get("/{project_id}/tasks", response_model=list[Task], responses=NOT_FOUND)
 async def get_tasks(project_id: ProjectId, db: DatabaseDep) -> list[Row]:
     """All of the project's tasks, done or not, each with the tasks it depends on."""
     async with db.transaction() as conn:
-        await project_row(conn, project_id)
-        tasks = await conn.fetch_all("tasks_of_project", {"project_id": project_id})
-        dependencies = await conn.fetch_all("dependencies_of_project", {"project_id": project_id})
-    depends_on: dict[int, list[dict[str, Any]]] = {}
-    for dep in dependencies:
-        depends_on.setdefault(dep["task_id"], []).append(
-            {"task_id": dep["depends_on_task_id"], "dependency_type": dep["dependency_type"]}
-        )
-    return [{**task, "depends_on": depends_on.get(task["id"], [])} for task in tasks]
+        return await stored.tasks_of(conn, project_id)
 
 
 @router.get("/{project_id}/sessions", response_model=list[Session], responses=NOT_FOUND)
 async def get_sessions(project_id: ProjectId, db: DatabaseDep) -> list[Row]:
     """The project's sessions, by number."""
     async with db.transaction() as conn:
-        await project_row(conn, project_id)
-        return await conn.fetch_all("sessions_of_project", {"project_id": project_id})
+        return await stored.sessions_of(conn, project_id)
 
 
 @router.put(
@@ -155,16 +126,4 @@ async def put_session(
     server process and one of them builds the plan, announcing `execution_plan_ready`.
     """
     async with db.transaction() as conn:
-        await project_row(conn, project_id)
-        row = await conn.fetch_one(
-            "session_upsert",
-            {
-                "project_id": project_id,
-                "session_number": session_number,
-                "type": body.type,
-                "status": body.status,
-            },
-        )
-    if row is None:  # an upsert with RETURNING always returns its row
-        raise DatabaseError(f"session {session_number} of project {project_id} was not stored")
-    return row
+        return await stored.store_session(conn, project_id, session_number, body.type, body.status)

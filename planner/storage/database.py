@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, LiteralString
+from typing import Any, LiteralString, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
@@ -68,6 +68,20 @@ def _statement(name: str) -> LiteralString:
     # Named queries are fixed text shipped with the package, never built from input.
     statement: LiteralString = sql.query(name)
     return statement
+
+
+class Queries(Protocol):
+    """Runs named queries: a Database (autocommit) or a Connection (inside a transaction)."""
+
+    async def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int: ...
+
+    async def fetch_one(
+        self, name: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None: ...
+
+    async def fetch_all(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    async def fetch_value(self, name: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
 
 class Connection:

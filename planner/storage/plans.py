@@ -10,29 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json  # several times faster than json.dumps on big plans
 
-from planner.core.errors import NotFoundError
 from planner.core.model import ExecutionPlan, PredictedFile
 from planner.core.overrides import Overrides
 from planner.core.tasks import PlanningTask
-
-
-class Queries(Protocol):
-    """Runs named queries: a Database (autocommit) or a Connection (inside a transaction)."""
-
-    async def execute(self, name: str, params: Mapping[str, Any] | None = None) -> int: ...
-
-    async def fetch_one(
-        self, name: str, params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any] | None: ...
-
-    async def fetch_all(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
-
-    async def fetch_value(self, name: str, params: Mapping[str, Any] | None = None) -> Any: ...
+from planner.storage.database import Queries
+from planner.storage.projects import project_by_id
 
 
 async def lock_project(conn: Queries, project_id: str) -> None:
@@ -73,8 +60,7 @@ async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPl
     Call inside a transaction that holds the project lock (`lock_project`).
     """
     project_id = plan.project_id
-    if await conn.fetch_one("project_by_id", {"id": project_id}) is None:
-        raise NotFoundError(f"no project with id {project_id}")
+    await project_by_id(conn, project_id)
     version = int(await conn.fetch_value("plan_next_version", {"project_id": project_id}))
     stored = replace(plan, version=version)
     data = stored.to_dict()
@@ -87,8 +73,7 @@ async def save_execution_plan(conn: Queries, plan: ExecutionPlan) -> ExecutionPl
 
 async def get_execution_plan(conn: Queries, project_id: str) -> ExecutionPlan | None:
     """The project's stored plan, or None when it has none; NotFoundError for an unknown project."""
-    if await conn.fetch_one("project_by_id", {"id": project_id}) is None:
-        raise NotFoundError(f"no project with id {project_id}")
+    await project_by_id(conn, project_id)
     document = await conn.fetch_value("plan_get", {"project_id": project_id})
     if document is None:
         return None

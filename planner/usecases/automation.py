@@ -18,6 +18,7 @@ from planner.core.model import ExecutionPlan
 from planner.core.predictor import FilePredictor
 from planner.core.progress import Progress
 from planner.core.settings import Settings
+from planner.storage.coordination import notify
 from planner.storage.database import Database
 from planner.usecases.build import build_plan
 
@@ -43,7 +44,7 @@ def plan_summary(plan: ExecutionPlan) -> dict[str, Any]:
 async def announce(db: Database, event_type: str, project_id: str, **fields: Any) -> None:
     """Notify every listening process of a plan event."""
     payload = json.dumps({"type": event_type, "project_id": project_id, **fields}, default=str)
-    await db.execute("notify", {"channel": EVENTS_CHANNEL, "payload": payload})
+    await notify(db, EVENTS_CHANNEL, payload)
 
 
 class ProgressEvents:

@@ -15,7 +15,7 @@ from typing import Any
 
 from analyzer import repository_problem
 from planner.core.batches import SearchConfig
-from planner.core.errors import InvalidInputError, NotFoundError
+from planner.core.errors import InvalidInputError
 from planner.core.model import ExecutionPlan
 from planner.core.overrides import apply_overrides
 from planner.core.planning import Planner
@@ -25,6 +25,7 @@ from planner.core.settings import Settings, load_settings
 from planner.predictors.default import default_predictor
 from planner.storage.database import Database
 from planner.storage.plans import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
+from planner.storage.projects import project_by_id
 
 
 async def build_plan(
@@ -44,9 +45,7 @@ async def build_plan(
     predictor = predictor or default_predictor(db)
     progress = progress or Progress()
     planner = Planner(settings, predictor, progress, search)
-    project = await db.fetch_one("project_by_id", {"id": project_id})
-    if project is None:
-        raise NotFoundError(f"no project with id {project_id}")
+    project = await project_by_id(db, project_id)
     await _check_repository(project)
     # before the transaction: preparing may need connections of its own
     with progress.stage("index"):
@@ -54,9 +53,7 @@ async def build_plan(
     async with db.transaction() as conn:
         with progress.stage("load"):
             await lock_project(conn, project_id)
-            project = await conn.fetch_one("project_by_id", {"id": project_id})
-            if project is None:
-                raise NotFoundError(f"no project with id {project_id}")
+            project = await project_by_id(conn, project_id)
             tasks = await get_tasks_for_planning(conn, project_id)
         with progress.stage("predict"):
             predicted = await predictor.predict(project["repo_path"], tasks)
