@@ -19,7 +19,7 @@ from typing import Any
 from planner.core.errors import InvalidInputError
 from planner.core.model import ExecutionBatch, ExecutionPlan
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import WORKTREE_NAME, lane_of_name, worktree_name
+from planner.core.worktrees import WORKTREE_NAME, assemble_batch, lane_of_name, worktree_name
 
 
 @dataclass(frozen=True)
@@ -252,20 +252,13 @@ def _rebuilt(
         if not members:
             continue
         load: dict[str, int] = {}
+        running: dict[str, list[int]] = {}
         for t in members:
             minutes = tasks[t].minutes(default_minutes) if t in tasks else default_minutes
             load[work.worktree[t]] = load.get(work.worktree[t], 0) + minutes
-        # tasks listed worktree by worktree, each worktree in its running order
-        ordered = sorted(members, key=lambda t: (list(load).index(work.worktree[t]), members.index(t)))
-        batches.append(
-            ExecutionBatch(
-                batch_id=batch_id,
-                task_ids=tuple(ordered),
-                can_parallel=len(load) > 1 and batch_id not in work.sequential,
-                depends_on=(previous,) if previous is not None else (),
-                estimated_duration=max(load.values()) * 60,
-            )
-        )
+            running.setdefault(work.worktree[t], []).append(t)  # each worktree in its running order
+        lanes = [(running[name], load[name]) for name in load]
+        batches.append(assemble_batch(batch_id, lanes, previous, sequential=batch_id in work.sequential))
         previous = batch_id
     assignments = {t: w for t, w in work.worktree.items() if t in work.batch_of}
     return replace(plan, batches=tuple(batches), worktree_assignments=assignments)

@@ -31,7 +31,7 @@ from planner.core.progress import Progress
 from planner.core.rebalance import rebalance
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import Worktree, batch_minutes, group_batch, grouped_minutes
+from planner.core.worktrees import Worktree, assemble_batch, group_batch, grouped_minutes
 
 
 class Planner:
@@ -306,14 +306,8 @@ class Planner:
                     yield partners[other]
 
     def _batch(self, number: int, members: Sequence[PlanningTask]) -> ExecutionBatch:
-        worktrees = self._group(members)
-        return ExecutionBatch(
-            batch_id=number,
-            task_ids=tuple(t for w in worktrees for t in w.task_ids),
-            can_parallel=len(worktrees) > 1,
-            depends_on=(number - 1,) if number > 1 else (),
-            estimated_duration=batch_minutes(worktrees) * 60,
-        )
+        lanes = [(w.task_ids, w.minutes) for w in self._group(members)]
+        return assemble_batch(number, lanes, number - 1 if number > 1 else None)
 
     def _metadata(self, batches: Sequence[ExecutionBatch]) -> dict[str, Any]:
         combined: dict[str, list[int]] = {}

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from planner.core.model import FileConflict
+from planner.core.model import ExecutionBatch, FileConflict
 from planner.core.tasks import PlanningTask
 
 WORKTREE_NAME = re.compile(
@@ -140,6 +140,25 @@ def group_batch(
         worktrees.append(Worktree(tuple(lanes), tuple(t.id for t in ordered), total))
     worktrees.sort(key=lambda w: w.task_ids[0])
     return worktrees
+
+
+def assemble_batch(
+    batch_id: int,
+    worktrees: Sequence[tuple[Sequence[int], int]],
+    previous: int | None,
+    *,
+    sequential: bool = False,
+) -> ExecutionBatch:
+    """The batch that runs `worktrees` (each: its task ids in running order, and its minutes) side
+    by side after batch `previous`: its tasks listed worktree by worktree, parallel when it has more
+    than one worktree (and is not marked sequential), as long as its busiest worktree."""
+    return ExecutionBatch(
+        batch_id=batch_id,
+        task_ids=tuple(t for ids, _ in worktrees for t in ids),
+        can_parallel=len(worktrees) > 1 and not sequential,
+        depends_on=(previous,) if previous is not None else (),
+        estimated_duration=max((minutes for _, minutes in worktrees), default=0) * 60,
+    )
 
 
 def batch_minutes(worktrees: Sequence[Worktree]) -> int:
