@@ -19,8 +19,8 @@ from analyzer.indexing import MAX_FILE_BYTES, index_blob, index_file, index_file
 from analyzer.languages import language_of
 from analyzer.mentions import Mentions, extract_mentions
 from analyzer.rank_config import RankConfig
-from analyzer.ranking import PredictedFile, predict
-from analyzer.records import INDEX_VERSION, FileRecord, ImportRef, Symbol, TrackedFile
+from analyzer.ranking import predict
+from analyzer.records import INDEX_VERSION, FileRecord, ImportRef, PredictedFile, Symbol, TrackedFile
 from analyzer.repo_index import RepoIndex, build_repo_index, parse_and_count, records_by_path
 from analyzer.tracked import is_safe_path, list_tracked_files
 

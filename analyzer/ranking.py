@@ -27,6 +27,7 @@ from analyzer.file_arrays import FileArrays, Floats, arrays_for
 from analyzer.mentions import Mentions, extract_mentions
 from analyzer.named_features import Features, named_features
 from analyzer.rank_config import RankConfig
+from analyzer.records import PredictedFile
 from analyzer.repo_index import RepoIndex
 from analyzer.signals import (
     DENSE_FEATURES,
@@ -52,15 +53,6 @@ NAMED = ("path", "name", "new_file")
 EVIDENCE_MIN_CONTRIBUTION = 0.2
 
 Row = dict[str, tuple[float, str]]
-
-
-@dataclass(frozen=True)
-class PredictedFile:
-    """A file a task is predicted to touch, with a confidence in [0, 1] and why."""
-
-    path: str
-    confidence: float
-    evidence: tuple[str, ...]
 
 
 def sigmoid(value: float) -> float:

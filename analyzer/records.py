@@ -8,6 +8,7 @@ it is cached under the git blob SHA (plus `INDEX_VERSION`, bumped whenever parsi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 INDEX_VERSION = 1
 """Version of the parse output; records stored under another version must be re-parsed."""
@@ -71,3 +72,20 @@ class FileRecord:
         """False for an `unreadable` record: it says what one repository lacked, not what the blob
         holds, so it is never cached and the blob is read again next time."""
         return self.skipped != UNREADABLE
+
+
+@dataclass(frozen=True)
+class PredictedFile:
+    """A file a task is predicted to touch, how sure we are (in [0, 1]), and why: what the analyzer
+    returns and the planner stores (the one type for it)."""
+
+    path: str
+    confidence: float
+    evidence: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # stored with three decimals: round here so a plan equals itself read back
+        object.__setattr__(self, "confidence", round(self.confidence, 3))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "confidence": self.confidence, "evidence": list(self.evidence)}

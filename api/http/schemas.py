@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.core.model import ConflictType
 from planner.formats.schema import TasksFile as TasksFile  # the planner's own model of the body
 
 SessionType = Literal["initializer", "coding", "review"]
@@ -125,7 +126,7 @@ class PredictedFileDoc(BaseModel):
 class ConflictDoc(BaseModel):
     task_ids: list[int]
     predicted_files: list[str]
-    conflict_type: Literal["same_file", "same_directory", "potential", "declared"]
+    conflict_type: ConflictType
     strength: float
     merge_friendly: bool = False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar, cast
 
+from analyzer.records import PredictedFile as PredictedFile  # the one type; a part of the plan model
 from planner.core.errors import InvalidInputError
 
 ConflictType = Literal["same_file", "same_directory", "potential", "declared"]
@@ -36,29 +37,14 @@ def _as(value: Any, kind: type[T], where: str) -> T:
     return value
 
 
-@dataclass(frozen=True)
-class PredictedFile:
-    """A file a task is predicted to touch, how sure we are, and why."""
-
-    path: str
-    confidence: float
-    evidence: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        # stored with three decimals: round here so a plan equals itself read back
-        object.__setattr__(self, "confidence", round(self.confidence, 3))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "confidence": self.confidence, "evidence": list(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "predicted file") -> PredictedFile:
-        _check_keys(cls, data, where, optional={"evidence"})
-        return cls(
-            path=_as(data["path"], str, f"{where}.path"),
-            confidence=_as(data["confidence"], float, f"{where}.confidence"),
-            evidence=tuple(_as(e, str, f"{where}.evidence") for e in data.get("evidence", [])),
-        )
+def predicted_file_from_dict(data: dict[str, Any], where: str = "predicted file") -> PredictedFile:
+    """A `PredictedFile` of a plan document; names any unknown, missing or mistyped key."""
+    _check_keys(PredictedFile, data, where, optional={"evidence"})
+    return PredictedFile(
+        path=_as(data["path"], str, f"{where}.path"),
+        confidence=_as(data["confidence"], float, f"{where}.confidence"),
+        evidence=tuple(_as(e, str, f"{where}.evidence") for e in data.get("evidence", [])),
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +150,7 @@ class PlanTask:
             key=_as(data["key"], str, f"{where}.key"),
             epic_id=None if epic is None else _as(epic, int, f"{where}.epic_id"),
             predicted_files=tuple(
-                PredictedFile.from_dict(p, f"{where}.predicted_files[{n}]")
+                predicted_file_from_dict(p, f"{where}.predicted_files[{n}]")
                 for n, p in enumerate(data.get("predicted_files", []))
             ),
         )

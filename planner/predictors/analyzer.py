@@ -123,7 +123,7 @@ def predict_tasks(
         own = {p.path for p in first[task.id]}
         others = frozenset(p for p in planned - own if p.rpartition("/")[2].lower() in text)
         found = analyzer.predict(index, task.text, config, others) if others else first[task.id]
-        result[task.id] = tuple(PredictedFile(p.path, p.confidence, p.evidence) for p in found)
+        result[task.id] = tuple(found)
     return result
 
 

@@ -30,12 +30,12 @@ from pathlib import Path
 
 from analyzer.git_cli import run_git
 from planner.core.errors import InvalidInputError
-from planner.core.model import ExecutionBatch, ExecutionPlan, PlanTask
+from planner.core.model import ExecutionPlan, PlanTask
 from planner.core.planning import Planner
 from planner.core.predictor import FilePredictor
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import batch_minutes, group_batch
+from planner.core.worktrees import assemble_batch, group_batch
 
 _SKIP = re.compile(
     r"^(Merge branch|Merge remote|Bump version|bump version|Release |release |Prepare release|version \d|"
@@ -170,15 +170,8 @@ def dependency_only_plan(tasks: Sequence[PlanningTask], settings: Settings) -> E
         worktrees = group_batch(levels[level], [], settings.max_worktrees, settings.default_task_minutes)
         for worktree in worktrees:
             assignments.update(dict.fromkeys(worktree.task_ids, worktree.name(number)))
-        batches.append(
-            ExecutionBatch(
-                batch_id=number,
-                task_ids=tuple(t for w in worktrees for t in w.task_ids),
-                can_parallel=len(worktrees) > 1,
-                depends_on=(number - 1,) if number > 1 else (),
-                estimated_duration=batch_minutes(worktrees) * 60,
-            )
-        )
+        lanes = [(w.task_ids, w.minutes) for w in worktrees]
+        batches.append(assemble_batch(number, lanes, number - 1 if number > 1 else None))
     plan_tasks = tuple(PlanTask(t.id, t.key, t.epic_id) for t in sorted(tasks, key=lambda t: t.id))
     return ExecutionPlan("backtest", "", 0, tuple(batches), assignments, (), tasks=plan_tasks)
 
