@@ -1,36 +1,23 @@
-"""Predicts files from what a task's text names: paths, file names and directories.
+"""Predicts files from what a task's text names: paths, file names and directories, and nothing else.
 
-A first predictor, behind the `FilePredictor` interface (planner/core/predictor.py) that the
-analyzer's ranked predictor also implements. Mentions are checked against the repository's
-tracked files (`git ls-files`);
-
-
-a path that does not exist yet counts as a file the task will create. A path that would leave
-the repository (absolute, or with `..`) is refused.
+A predictor without history, behind the `FilePredictor` interface (planner/core/predictor.py)
+that the analyzer's ranked predictor also implements; cheap, for tests and backtests. What a text
+names is read by the analyzer's extractor (`analyzer.mentions`), then looked up among the
+repository's tracked files; a path with a folder that does not exist yet counts as a file the
+task will create.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
-from planner.core.errors import InvalidInputError
+from analyzer import list_tracked_files
+from analyzer.mentions import FILE_EXTENSION, extract_mentions
 from planner.core.model import PredictedFile
 from planner.core.tasks import PlanningTask
-
-# a word that may be a path: letters, digits, _ . - / (trailing punctuation trimmed later)
-_CANDIDATE = re.compile(r"[\w./\-]+")
-_EXTENSION = re.compile(r"\.([A-Za-z][A-Za-z0-9]{0,9})$")
-# extensions of files a task may create (existing files match whatever their extension)
-NEW_FILE_EXTENSIONS = frozenset(
-    "py pyi js jsx mjs cjs ts tsx go rs java kt c h cc cpp hpp rb php cs swift scala sql md rst txt "
-    "json yaml yml toml ini cfg html css scss vue svelte sh proto graphql".split()
-)
 
 
 @dataclass(frozen=True)
@@ -45,21 +32,8 @@ class MentionWeights:
 
 
 def tracked_files(repo_path: str) -> list[str]:
-    """The repository's tracked files, as `git ls-files` lists them."""
-    done = subprocess.run(["git", "-C", repo_path, "ls-files", "-z"], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise InvalidInputError(f"{repo_path} is not a git repository: {done.stderr.decode().strip()}")
-    return [p for p in done.stdout.decode("utf-8", "replace").split("\0") if p]
-
-
-def safe_relative(path: str) -> str | None:
-    """`path` normalised inside the repository, or None if it would leave it."""
-    if path.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:", path):
-        return None
-    parts = [p for p in PurePosixPath(path).parts if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
+    """The repository's tracked files."""
+    return [f.path for f in list_tracked_files(repo_path)]
 
 
 class RepositoryFiles:
@@ -88,32 +62,22 @@ def mentions(
         if old is None or old.confidence < confidence * factor:
             found[path] = PredictedFile(path, confidence * factor, (evidence + where,))
 
-    for match in _CANDIDATE.finditer(text):
-        word = match.group().strip(".-/")
-        if (
-            len(word) < 2
-            or ("/" not in word and "." not in word)
-            or "://" in text[match.start() : match.end() + 3]
-        ):
-            continue
-        if text[max(0, match.start() - 1) : match.start()] in ("/", "~") or match.group().startswith("/"):
-            continue  # an absolute path (or URL path): outside the repository
-        path = safe_relative(word)
-        if path is None:
-            continue
+    # what the text names, read by the analyzer's one extractor (its paths are inside the
+    # repository; a bare file name ends in a known extension)
+    named = extract_mentions(text)
+    for mentioned in named.paths:
+        path = mentioned.rstrip("/")
         if path in repo.files:
             add(path, weights.path, "path mentioned")
         elif path in repo.directories:
             add(path + "/", weights.directory, "directory mentioned")
         elif "/" not in path:
-            named = repo.by_name.get(path, [])
-            if 0 < len(named) <= 3:
-                for candidate in named:
-                    add(candidate, weights.file_name / len(named), "file name mentioned")
-        else:
-            extension = _EXTENSION.search(path)
-            if extension and extension.group(1).lower() in NEW_FILE_EXTENSIONS:
-                add(path, weights.new_file, "file to be created")
+            same_name = repo.by_name.get(path, [])
+            if 0 < len(same_name) <= 3:
+                for candidate in same_name:
+                    add(candidate, weights.file_name / len(same_name), "file name mentioned")
+        elif FILE_EXTENSION.search(path):
+            add(path, weights.new_file, "file to be created")
     return found
 
 
