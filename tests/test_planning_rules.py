@@ -97,7 +97,7 @@ def test_conflicting_tasks_never_run_concurrently() -> None:
     plan = b.plan("p", tasks)
     assert frozenset((1, 2)) not in concurrent_pairs(plan)
     assert plan.metadata["estimated_duration"] == 2 * 30 * 60  # as fast as one batch sharing a worktree
-    assert all(b.validate_batch(batch, plan.predicted_conflicts) for batch in plan.batches)
+    assert all(b.validate_batch(plan, batch) for batch in plan.batches)
 
 
 def test_conflicting_tasks_go_to_different_batches_when_that_is_fastest() -> None:
@@ -217,13 +217,13 @@ def test_validate_batch_reports_a_conflict_split_over_worktrees() -> None:
     b = builder()
     plan = b.plan("p", [task(1, 1, ["a/x.py"]), task(2, 2, ["b/y.py"])])
     batch = plan.batches[0]
-    assert b.validate_batch(batch, plan.predicted_conflicts)
+    assert b.validate_batch(plan, batch)
     from planner.core.model import FileConflict
 
     forced = FileConflict((1, 2), ("a/x.py",), "same_file", 1.0)
-    problems = b.batch_violations(batch, [forced])
+    problems = b.batch_violations(plan, batch, [forced])
     assert problems and "tasks 1 and 2 conflict" in problems[0]
-    assert not b.validate_batch(batch, [forced])
+    assert not b.validate_batch(plan, batch, [forced])
 
 
 def test_plan_document_round_trips() -> None:
@@ -310,7 +310,7 @@ def test_plan_invariants(
             sum(by_id[t].minutes(30) for t in ids) for ids in worktrees.values()
         )
         assert batch.can_parallel == (len(worktrees) > 1)
-        assert b.validate_batch(batch, plan.predicted_conflicts)
+        assert b.validate_batch(plan, batch)
 
 
 def test_a_conflict_only_in_a_changelog_is_reported_but_does_not_keep_tasks_apart() -> None:
@@ -375,7 +375,7 @@ def test_a_big_level_is_packed_in_slices_and_still_keeps_conflicting_tasks_apart
     assert any(
         slice_of[a] != slice_of[b_] for a, b_ in (c.task_ids for c in truth) if (a, b_) not in reported
     )
-    assert all(b.validate_batch(batch, plan.predicted_conflicts) for batch in plan.batches)
+    assert all(b.validate_batch(plan, batch) for batch in plan.batches)
 
 
 def test_slices_are_even_and_in_priority_order() -> None:

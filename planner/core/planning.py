@@ -36,8 +36,8 @@ from planner.core.worktrees import Worktree, assemble_batch, group_batch, groupe
 
 class Planner:
     """Plans tasks with the given settings; `predictor` (prepared, or None: none) tells which
-    files are merge-friendly or related. One plan at a time: `batch_violations` and
-    `assign_worktrees` read the tasks of the last `plan`."""
+    files are merge-friendly or related. A plan is judged from its document (`batch_violations`),
+    never from what the planner kept of the last one."""
 
     def __init__(
         self,
@@ -105,8 +105,7 @@ class Planner:
             parts = rebalance(parts, self._minutes_of, self._meets, self._busiest, self._risk)
             self._conflicts.extend(self._across_levels(parts))
             batches = [self._batch(n, part) for n, part in enumerate(parts, 1)]
-            epics = {t.epic_id for t in tasks}
-            assignments = self.assign_worktrees(batches, epics)
+            assignments = self._assignments(batches)
             metadata = self._metadata(batches)
         return ExecutionPlan(
             project_id=project_id,
@@ -144,24 +143,22 @@ class Planner:
             )
         return found
 
-    def assign_worktrees(self, batches: Sequence[ExecutionBatch], epics: Any = None) -> dict[int, str]:
-        """task id -> worktree name for every task of `batches` (`epics` is informational)."""
-        assignments: dict[int, str] = {}
-        for batch in batches:
-            for worktree in self._worktrees(batch):
-                for task_id in worktree.task_ids:
-                    assignments[task_id] = worktree.name(batch.batch_id)
-        return assignments
-
-    def validate_batch(self, batch: ExecutionBatch, conflicts: Sequence[FileConflict]) -> bool:
+    def validate_batch(
+        self, plan: ExecutionPlan, batch: ExecutionBatch, conflicts: Sequence[FileConflict] | None = None
+    ) -> bool:
         """True when the batch keeps the rules: see `batch_violations`."""
-        return not self.batch_violations(batch, conflicts)
+        return not self.batch_violations(plan, batch, conflicts)
 
-    def batch_violations(self, batch: ExecutionBatch, conflicts: Sequence[FileConflict]) -> list[str]:
-        """What is wrong with a batch: conflicting tasks in different worktrees, too many worktrees."""
-        worktree_of = {t: w.name(batch.batch_id) for w in self._worktrees(batch) for t in w.task_ids}
+    def batch_violations(
+        self, plan: ExecutionPlan, batch: ExecutionBatch, conflicts: Sequence[FileConflict] | None = None
+    ) -> list[str]:
+        """What is wrong with a batch of `plan`, by its worktree assignments: conflicting tasks
+        (the plan's, or `conflicts`) in different worktrees, more worktrees than allowed."""
+        worktree_of = {
+            t: plan.worktree_assignments[t] for t in batch.task_ids if t in plan.worktree_assignments
+        }
         problems = []
-        for conflict in self._splitting(conflicts):
+        for conflict in self._splitting(plan.predicted_conflicts if conflicts is None else conflicts):
             a, b = conflict.task_ids
             if a in worktree_of and b in worktree_of and worktree_of[a] != worktree_of[b]:
                 problems.append(
@@ -176,6 +173,15 @@ class Planner:
         return problems
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _assignments(self, batches: Sequence[ExecutionBatch]) -> dict[int, str]:
+        """task id -> worktree name for every task of `batches`."""
+        assignments: dict[int, str] = {}
+        for batch in batches:
+            for worktree in self._worktrees(batch):
+                for task_id in worktree.task_ids:
+                    assignments[task_id] = worktree.name(batch.batch_id)
+        return assignments
 
     def _minutes_of(self, members: Sequence[PlanningTask]) -> int:
         """How long a batch of `members` takes (worked out once per set of tasks of this plan)."""
