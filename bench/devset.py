@@ -7,7 +7,7 @@ taskbench's baselines on the same window. Prints per-repository and overall mean
 each window's tasks and predictions are also planned under every combination of the listed
 `split_on` sets and `--grid-strengths` (planning only: the predictions are the build's own) and a
 table of the means is printed (overall and per repository), with a leave-one-repository-out check
-of choosing the setting from the grid: how the defaults of `planner.settings` were chosen.
+of choosing the setting from the grid: how the defaults of `planner.core.settings` were chosen.
 
     python -m bench.devset --tb /tmp/tb [--repos flask httpx gin express] [--split-on same_file,potential]
                            [--min-strength 0.2] [--baselines] [--out report.json]

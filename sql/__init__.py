@@ -59,7 +59,7 @@ def query(name: str) -> str:
 
 def schema() -> str:
     """The whole current schema as one script: every migration, in order (for a throwaway
-    database; `planner.migrate` applies them one by one and records each)."""
+    database; `planner.storage.migrate` applies them one by one and records each)."""
     return "\n".join(m.sql for m in migrations())
 
 

@@ -1,4 +1,4 @@
-"""Why a plan is less parallel than its dependencies allow (`planner.explain`), on plans built in
+"""Why a plan is less parallel than its dependencies allow (`planner.core.explain`), on plans built in
 memory by the real builder (no database): a shared file, a big epic, the worktree cap, a chain,
 and plans with nothing to explain."""
 

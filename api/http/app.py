@@ -67,7 +67,7 @@ FOREIGN_ORIGIN_RESPONSE: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """How the service runs (the planner's own settings are `planner.settings.Settings`)."""
+    """How the service runs (the planner's own settings are `planner.core.settings.Settings`)."""
 
     database_url: str | None = None  # None: DATABASE_URL, else the embedded PostgreSQL
     api_token: str | None = field(default=None, repr=False)  # None: no authentication

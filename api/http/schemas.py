@@ -2,8 +2,8 @@
 
 Request bodies forbid unknown keys (a misspelt key is a 422 naming it) and are strict about types.
 The tasks file body (`PUT /api/projects`) is the planner's own model, checked by its validator.
-The plan document mirrors DESIGN.md; plan events mirror the JSON `planner.automation.announce`
-sends with `pg_notify`, told apart by their `type`.
+The plan document mirrors docs/ARCHITECTURE.md; plan events mirror the JSON that
+`planner.usecases.automation.announce` sends with `pg_notify`, told apart by their `type`.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class PlanTaskDoc(BaseModel):
 
 
 class ReasonDoc(BaseModel):
-    """One cause of a plan being less parallel than its dependencies allow (`planner.explain`)."""
+    """One cause of a plan being less parallel than its dependencies allow (`planner.core.explain`)."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -1,6 +1,6 @@
 """The plan's data model: ExecutionPlan, ExecutionBatch, FileConflict, PredictedFile, PlanTask.
 
-Each type is a frozen dataclass that serialises to the plan document of DESIGN.md with
+Each type is a frozen dataclass that serialises to the plan document of docs/ARCHITECTURE.md with
 `to_dict()` and back with `from_dict()`; `from_dict` names any unknown or missing key.
 """
 
@@ -57,7 +57,7 @@ class FileConflict:
     strength: float = 1.0
     merge_friendly: bool = False
     """Every file they meet in is merge-friendly (a changelog, a lock file): reported, and by
-    default it does not keep the two apart (`planner.conflicts`)."""
+    default it does not keep the two apart (`planner.core.conflicts`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strength", round(self.strength, 3))

@@ -29,7 +29,7 @@ class Settings:
     # conflict types that keep two tasks from running concurrently (bench/README.md: chosen on
     # the taskbench and realbench development sets)
     split_on: tuple[str, ...] = ("same_file",)
-    # ... when the conflict is at least this likely (a chance in [0, 1]; see planner.conflicts)
+    # ... when the conflict is at least this likely (a chance in [0, 1]; see planner.core.conflicts)
     min_conflict_strength: float = 0.15
     # files that many changes touch and that merge without thought (globs; .gitattributes and
     # the history add more: analyzer.merge_friendly); conflicts only in them do not split ...
