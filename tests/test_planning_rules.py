@@ -15,7 +15,7 @@ from planner.core.model import ExecutionPlan, PredictedFile
 from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import batch_minutes, group_batch, grouped_minutes, lane_of_name
+from planner.core.worktrees import Capacity, batch_minutes, group_batch, grouped_minutes, lane_of_name
 
 
 def task(
@@ -290,7 +290,9 @@ def test_plan_invariants(
     # no slower than running each level's epics side by side with conflicting epics merged
     splitting = [c for c in plan.predicted_conflicts if splits(c, split_on, min_strength)]
     one_batch_per_level = sum(
-        batch_minutes(group_batch([t for t in tasks if t.level == level], splitting, max_worktrees, 30))
+        batch_minutes(
+            group_batch([t for t in tasks if t.level == level], splitting, Capacity(max_worktrees, 30))
+        )
         for level in {t.level for t in tasks}
     )
     assert plan.metadata["estimated_duration"] <= 60 * one_batch_per_level
@@ -404,16 +406,16 @@ def test_no_packing_beats_the_lower_bound_and_a_big_level_stops_at_it() -> None:
             if lane[a] != lane[b_]:
                 edges[a].add(b_)
                 edges[b_].add(a)
-        bound = lower_bound(tasks, edges, 3, 30)
-        parts = split_level(tasks, conflicts, 3, 30)
+        bound = lower_bound(tasks, edges, Capacity(3, 30))
+        parts = split_level(tasks, conflicts, Capacity(3, 30))
         by_id = {t.id: t for t in tasks}
-        minutes = sum(batch_minutes(group_batch(part, conflicts, 3, 30)) for part in parts)
+        minutes = sum(batch_minutes(group_batch(part, conflicts, Capacity(3, 30))) for part in parts)
         # the duration the packing weighs is the one its worktrees take
-        assert minutes == sum(grouped_minutes(part, conflicts, 3, 30) for part in parts)
+        assert minutes == sum(grouped_minutes(part, conflicts, Capacity(3, 30)) for part in parts)
 
         assert bound <= minutes and bound % 10 == 0  # every duration is a multiple of 10 minutes
         assert sum(by_id[t.id].minutes(30) for t in tasks) >= bound
     # every task on one file, across lanes: nothing can run side by side, so one batch is as short
     same = [task(n, n % 4, ["core.py"]) for n in range(1, 130)]
     same_conflicts = find_conflicts(same, split_on=("same_file",))
-    assert len(split_level(same, same_conflicts, 4, 30)) == 1
+    assert len(split_level(same, same_conflicts, Capacity(4, 30))) == 1

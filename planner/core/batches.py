@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from planner.core.model import FileConflict
 from planner.core.packing import Packing, one_batch, place_in_order
 from planner.core.tasks import PlanningTask
+from planner.core.worktrees import Capacity
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,12 @@ def _colour(tasks: Sequence[PlanningTask], edges: dict[int, set[int]]) -> list[l
     return [classes[c] for c in sorted(classes)]
 
 
-def lower_bound(
-    tasks: Sequence[PlanningTask], edges: dict[int, set[int]], max_worktrees: int, default_minutes: int
-) -> int:
+def lower_bound(tasks: Sequence[PlanningTask], edges: dict[int, set[int]], capacity: Capacity) -> int:
     """Minutes no packing of the level can beat: its work spread over `max_worktrees`, its
     busiest lane (a lane's tasks never run side by side), and a greedy clique of tasks that must
     run one after another (each conflicts with, or shares a lane with, all the others); rounded up
     to a multiple of the tasks' minutes' greatest common divisor, as every duration is."""
-    minutes = {t.id: t.minutes(default_minutes) for t in tasks}
+    minutes = {t.id: t.minutes(capacity.default_minutes) for t in tasks}
     lanes: dict[int, int] = {}
     for task in tasks:
         lanes[task.lane] = lanes.get(task.lane, 0) + minutes[task.id]
@@ -100,7 +99,7 @@ def lower_bound(
         near = edges[task.id]
         if all(c.id in near or c.lane == task.lane for c in chosen):
             chosen.append(task)
-    spread = -(-sum(minutes.values()) // max(1, max_worktrees))
+    spread = -(-sum(minutes.values()) // max(1, capacity.max_worktrees))
     bound = max(spread, max(lanes.values(), default=0), sum(minutes[t.id] for t in chosen))
     step = math.gcd(*minutes.values()) or 1
     return -(-bound // step) * step
@@ -109,8 +108,7 @@ def lower_bound(
 def split_level(
     tasks: Sequence[PlanningTask],
     conflicts: Sequence[FileConflict],
-    max_worktrees: int,
-    default_minutes: int,
+    capacity: Capacity,
     risks: Sequence[FileConflict] = (),
     search: SearchConfig | None = None,
 ) -> list[list[PlanningTask]]:
@@ -135,17 +133,11 @@ def split_level(
             weights[a][b] = weights[b][a] = max(weights[a].get(b, 0.0), conflict.strength)
 
     def pack(order: Sequence[PlanningTask]) -> Packing:
-        return place_in_order(
-            order, edges, weights, max_worktrees, default_minutes, search.background_risk, search.window
-        )
+        return place_in_order(order, edges, weights, capacity, search.background_risk, search.window)
 
     by_priority = sorted(tasks, key=lambda t: (t.priority, t.id))
-    best = one_batch(by_priority, edges, weights, max_worktrees, default_minutes, search.background_risk)
-    bound = (
-        lower_bound(tasks, edges, max_worktrees, default_minutes)
-        if len(tasks) > search.thorough_tasks
-        else -1
-    )
+    best = one_batch(by_priority, edges, weights, capacity, search.background_risk)
+    bound = lower_bound(tasks, edges, capacity) if len(tasks) > search.thorough_tasks else -1
 
     def done() -> bool:
         return best.minutes <= bound

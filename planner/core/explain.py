@@ -85,7 +85,7 @@ class _Level:
     holders: dict[str, list[int]] = field(default_factory=dict)  # file -> tasks of its conflicts
 
     def finish(self, ctx: _Context) -> None:
-        self.lanes = group_batch(self.members, (), max(1, len(self.members)), ctx.default)
+        self.lanes = group_batch(self.members, (), ctx.capacity.widened(len(self.members)))
         held: dict[str, set[int]] = {}
         for conflict in self.conflicts:
             for path in conflict.predicted_files:
@@ -123,8 +123,7 @@ class _Context:
         self.tasks = tasks
         self.splits = splits
         self.friendly = friendly
-        self.cap = settings.max_worktrees
-        self.default = settings.default_task_minutes
+        self.capacity = settings.capacity
         self._without: dict[tuple[int, frozenset[str]], tuple[PlanningTask, Footprint]] = {}
         # whether a conflict of a type but same_file and declared could keep two tasks apart
         self.others_split = any(
@@ -145,7 +144,7 @@ class _Context:
         return found
 
     def minutes(self, task_id: int) -> int:
-        return self.tasks[task_id].minutes(self.default)
+        return self.tasks[task_id].minutes(self.capacity.default_minutes)
 
 
 def explain_plan(
@@ -183,7 +182,7 @@ def explain_plan(
     ordered = [levels[n] for n in sorted(levels)]
     for level in ordered:
         level.finish(ctx)
-    unsplit = sum(level.unsplit(ctx.cap) for level in ordered)
+    unsplit = sum(level.unsplit(ctx.capacity.max_worktrees) for level in ordered)
     threshold = max(1.0, MIN_SHARE * planned)
     reasons = [
         *_shared_files(ordered, ctx, count, threshold),
@@ -233,7 +232,7 @@ def _packed(
     members: Sequence[PlanningTask], conflicts: Sequence[FileConflict], ctx: _Context
 ) -> tuple[int, int]:
     """(minutes, batches) of one level's tasks packed with these splitting conflicts."""
-    parts = split_level(members, conflicts, ctx.cap, ctx.default, search=REPACK)
+    parts = split_level(members, conflicts, ctx.capacity, search=REPACK)
     part_of = {t.id: n for n, part in enumerate(parts) for t in part}
     within: list[list[FileConflict]] = [[] for _ in parts]
     for conflict in conflicts:
@@ -241,7 +240,7 @@ def _packed(
         if a in part_of and b in part_of and part_of[a] == part_of[b]:
             within[part_of[a]].append(conflict)
     total = sum(
-        batch_minutes(group_batch(part, inside, ctx.cap, ctx.default))
+        batch_minutes(group_batch(part, inside, ctx.capacity))
         for part, inside in zip(parts, within, strict=True)
     )
     return total, len(parts)
@@ -249,7 +248,7 @@ def _packed(
 
 def _shared_files(levels: Sequence[_Level], ctx: _Context, task_count: int, threshold: float) -> list[Reason]:
     """The files whose conflicts cost the most, and the cost of the other conflicts (see the module)."""
-    unsplit = {level.number: level.unsplit(ctx.cap) for level in levels}
+    unsplit = {level.number: level.unsplit(ctx.capacity.max_worktrees) for level in levels}
     costly = [level for level in levels if level.minutes > unsplit[level.number] and level.conflicts]
     gap = sum(level.minutes - unsplit[level.number] for level in costly)
     if gap <= 0:
@@ -338,9 +337,9 @@ def _epic_lanes(levels: Sequence[_Level], ctx: _Context) -> list[Reason]:
             inside = set(lane.task_ids)
             among = [c for c in level.conflicts if c.task_ids[0] in inside and c.task_ids[1] in inside]
             alone = [replace(ctx.tasks[t], epic_id=None) for t in lane.task_ids]
-            groups = group_batch(alone, among, len(alone), ctx.default)
+            groups = group_batch(alone, among, ctx.capacity.widened(len(alone)))
             loads = [w.minutes for w in level.lanes if w is not lane] + [g.minutes for g in groups]
-            apart = max(packed_minutes(loads, ctx.cap), level.bound(ctx, lanes=False))
+            apart = max(packed_minutes(loads, ctx.capacity.max_worktrees), level.bound(ctx, lanes=False))
             if apart < level.minutes:
                 epic = lane.lanes[0]  # an epic: a task without one has a lane to itself
                 cost[epic] = cost.get(epic, 0) + level.minutes - apart
@@ -359,7 +358,7 @@ def _worktree_cap(levels: Sequence[_Level], ctx: _Context) -> list[Reason]:
     """Levels with more lanes than `max_worktrees`: what they would save without the cap."""
     saved, widest, ids = 0, 0, list[int]()
     for level in levels:
-        if len(level.lanes) <= ctx.cap:
+        if len(level.lanes) <= ctx.capacity.max_worktrees:
             continue
         uncapped = max(max(lane.minutes for lane in level.lanes), level.bound(ctx))
         if uncapped < level.minutes:
@@ -369,7 +368,7 @@ def _worktree_cap(levels: Sequence[_Level], ctx: _Context) -> list[Reason]:
     if saved <= 0:
         return []
     text = (
-        f"max_worktrees is {ctx.cap} but up to {widest} worktrees could run side by side; "
+        f"max_worktrees is {ctx.capacity.max_worktrees} but up to {widest} worktrees could run side by side; "
         f"about {duration_text(saved)} longer"
     )
     return [Reason("max_worktrees", text, saved, (), tuple(sorted(ids)))]

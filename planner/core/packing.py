@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import packed_minutes
+from planner.core.worktrees import Capacity, packed_minutes
 
 Edges = Mapping[int, set[int]]
 """task id -> ids of the tasks (of other lanes) it must not run concurrently with."""
@@ -118,15 +118,14 @@ def one_batch(
     tasks: Sequence[PlanningTask],
     edges: Edges,
     risks: Risks,
-    max_worktrees: int,
-    default_minutes: int,
+    capacity: Capacity,
     background: float = 0.0,
 ) -> Packing:
     """All of `tasks` in one batch, conflicting lanes sharing worktrees: the packing to beat."""
     lane_of = {t.id: t.lane for t in tasks}
-    batch = _Batch(max_worktrees, background)
+    batch = _Batch(capacity.max_worktrees, background)
     for task in tasks:
-        batch.add(task, task.minutes(default_minutes), edges, lane_of)
+        batch.add(task, task.minutes(capacity.default_minutes), edges, lane_of)
     return Packing((tuple(batch.tasks),), batch.minutes, batch.risk(risks, lane_of))
 
 
@@ -134,8 +133,7 @@ def place_in_order(
     order: Sequence[PlanningTask],
     edges: Edges,
     risks: Risks,
-    max_worktrees: int,
-    default_minutes: int,
+    capacity: Capacity,
     background: float = 0.0,
     window: int = 0,
 ) -> Packing:
@@ -144,7 +142,7 @@ def place_in_order(
     lane_of = {t.id: t.lane for t in order}
     batches: list[_Batch] = []
     for task in order:
-        minutes = task.minutes(default_minutes)
+        minutes = task.minutes(capacity.default_minutes)
         best: tuple[int, float, int] | None = None
         first = max(0, len(batches) - window) if window > 0 else 0
         for number, batch in enumerate(batches[first:], first):
@@ -153,7 +151,7 @@ def place_in_order(
             if best is None or option < best:
                 best = option
         if best is None or best[0] >= minutes:
-            batches.append(_Batch(max_worktrees, background))
+            batches.append(_Batch(capacity.max_worktrees, background))
             best = (minutes, 0.0, len(batches) - 1)
         batches[best[2]].add(task, minutes, edges, lane_of)
     return Packing(

@@ -94,8 +94,7 @@ class Planner:
                     split_level(
                         members,
                         splitting,
-                        self.settings.max_worktrees,
-                        self.settings.default_task_minutes,
+                        self.settings.capacity,
                         risks=[c for c in conflicts if not self._splits(c)],
                         search=self.search,
                     )
@@ -191,8 +190,7 @@ class Planner:
             found = self._durations[key] = grouped_minutes(
                 members,
                 self._splitting_within(set(key)),
-                self.settings.max_worktrees,
-                self.settings.default_task_minutes,
+                self.settings.capacity,
             )
         return found
 
@@ -287,8 +285,7 @@ class Planner:
             self._grouped[key] = group_batch(
                 members,
                 self._splitting_within(set(key)),
-                self.settings.max_worktrees,
-                self.settings.default_task_minutes,
+                self.settings.capacity,
             )
         return self._grouped[key]
 

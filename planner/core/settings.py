@@ -18,6 +18,7 @@ import platformdirs
 from analyzer.merge_friendly import DEFAULT_GLOBS
 from planner.core.errors import InvalidInputError
 from planner.core.model import CONFLICT_TYPES
+from planner.core.worktrees import Capacity
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Settings:
     merge_friendly: tuple[str, ...] = DEFAULT_GLOBS
     # ... unless this is on
     split_merge_friendly: bool = False
+
+    @property
+    def capacity(self) -> Capacity:
+        """`max_worktrees` and `default_task_minutes`, as the grouping and packing rules take them."""
+        return Capacity(self.max_worktrees, self.default_task_minutes)
 
     def __post_init__(self) -> None:
         if self.max_worktrees < 1:

@@ -97,20 +97,33 @@ def _lane_groups(
     return list(members.values())
 
 
+@dataclass(frozen=True)
+class Capacity:
+    """What every grouping and packing rule reads of the settings, as one value: how many
+    worktrees a batch may have, and how long a task without an estimate takes."""
+
+    max_worktrees: int
+    default_minutes: int
+
+    def widened(self, max_worktrees: int) -> Capacity:
+        """The same with room for `max_worktrees` worktrees (at least one)."""
+        return Capacity(max(1, max_worktrees), self.default_minutes)
+
+
 def grouped_minutes(
-    tasks: Sequence[PlanningTask], conflicts: Iterable[FileConflict], max_worktrees: int, default_minutes: int
+    tasks: Sequence[PlanningTask], conflicts: Iterable[FileConflict], capacity: Capacity
 ) -> int:
     """How long a batch of `tasks` takes: `batch_minutes(group_batch(...))`, without making its
     worktrees."""
-    loads = [sum(t.minutes(default_minutes) for t in group) for group in _lane_groups(tasks, conflicts)]
-    return packed_minutes(loads, max_worktrees)
+    default = capacity.default_minutes
+    loads = [sum(t.minutes(default) for t in group) for group in _lane_groups(tasks, conflicts)]
+    return packed_minutes(loads, capacity.max_worktrees)
 
 
 def group_batch(
     tasks: Sequence[PlanningTask],
     conflicts: Iterable[FileConflict],
-    max_worktrees: int,
-    default_minutes: int,
+    capacity: Capacity,
 ) -> list[Worktree]:
     """The worktrees of one batch: lanes grouped by conflict, then combined down to the limit."""
     members = _lane_groups(tasks, conflicts)
@@ -119,13 +132,13 @@ def group_batch(
     for group_tasks in members:
         lane_load: dict[int, int] = {}
         for task in group_tasks:
-            lane_load[task.lane] = lane_load.get(task.lane, 0) + task.minutes(default_minutes)
+            lane_load[task.lane] = lane_load.get(task.lane, 0) + task.minutes(capacity.default_minutes)
         loads.append((sum(lane_load.values()), lane_load, group_tasks))
     # longest first, each into the least loaded worktree
     loads.sort(key=lambda item: (-item[0], min(t.id for t in item[2])))
     bins: list[tuple[int, dict[int, int], list[PlanningTask]]] = []
     for load, lane_load, group_tasks in loads:
-        if len(bins) < max_worktrees:
+        if len(bins) < capacity.max_worktrees:
             bins.append((load, dict(lane_load), list(group_tasks)))
             continue
         index = min(range(len(bins)), key=lambda n: (bins[n][0], n))

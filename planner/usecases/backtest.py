@@ -167,7 +167,7 @@ def dependency_only_plan(tasks: Sequence[PlanningTask], settings: Settings) -> E
         levels.setdefault(task.level, []).append(task)
     batches, assignments = [], {}
     for number, level in enumerate(sorted(levels), start=1):
-        worktrees = group_batch(levels[level], [], settings.max_worktrees, settings.default_task_minutes)
+        worktrees = group_batch(levels[level], [], settings.capacity)
         for worktree in worktrees:
             assignments.update(dict.fromkeys(worktree.task_ids, worktree.name(number)))
         lanes = [(w.task_ids, w.minutes) for w in worktrees]
