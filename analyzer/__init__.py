@@ -21,7 +21,7 @@ from analyzer.mentions import Mentions, extract_mentions
 from analyzer.rank_config import RankConfig
 from analyzer.ranking import predict
 from analyzer.records import INDEX_VERSION, FileRecord, ImportRef, PredictedFile, Symbol, TrackedFile
-from analyzer.repo_index import RepoIndex, build_repo_index, parse_and_count, records_by_path
+from analyzer.repo_index import RepoIndex, assemble_index, build_repo_index, parse_and_count, records_by_path
 from analyzer.tracked import is_safe_path, list_tracked_files
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Tally",
     "TrackedFile",
     "accumulate_history",
+    "assemble_index",
     "build_repo_index",
     "change_rate",
     "cochange_confidence",

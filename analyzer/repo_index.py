@@ -82,12 +82,20 @@ def build_repo_index(
     records = {**known, **fresh}
     current = {tracked.blob_sha for tracked in files}
     records = {sha: record for sha, record in records.items() if sha in current}
+    return assemble_index(files, records, stats)
+
+
+def assemble_index(
+    files: tuple[TrackedFile, ...], records: Mapping[str, FileRecord], history: HistoryStats
+) -> RepoIndex:
+    """The index of `files` from their blobs' records and the counted history, imports resolved:
+    the last step of every way an index is made (here, or from what the planner stored)."""
     graph = resolve_imports(records_by_path(files, records), [tracked.path for tracked in files])
     return RepoIndex(
         files=files,
-        records=records,
+        records=dict(records),
         imports={path: frozenset(targets) for path, targets in graph.items()},
-        history=stats,
+        history=history,
     )
 
 

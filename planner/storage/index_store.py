@@ -235,7 +235,7 @@ async def _refresh(
         await _store_records(conn, (r for r in fresh.values() if r.lasting))
         unreadable = {sha: r for sha, r in fresh.items() if not r.lasting}
         records = {**await _load_records(conn, current), **unreadable}
-        graph = analyzer.resolve_imports(analyzer.records_by_path(files, records), [f.path for f in files])
+        index = analyzer.assemble_index(files, records, stats)
         rid = {"repository_id": repository["id"]}
         await conn.execute("repository_files_delete", rid)
         await conn.copy_rows(
@@ -246,7 +246,7 @@ async def _refresh(
             "repository_imports_copy",
             (
                 (repository["id"], src, dst)
-                for src, targets in sorted(graph.items())
+                for src, targets in sorted(index.imports.items())
                 for dst in sorted(targets)
             ),
         )
@@ -254,12 +254,6 @@ async def _refresh(
             await _store_history(conn, repository["id"], stats)
         else:
             await conn.execute("repository_touch", rid)
-    index = RepoIndex(
-        files=files,
-        records=records,
-        imports={p: frozenset(t) for p, t in graph.items()},
-        history=stats,
-    )
     report = RefreshReport(
         len(files), len(fresh) - len(unreadable), len(unreadable), len(delta.commits), rebuilt
     )
