@@ -37,6 +37,12 @@ def logged(caplog: pytest.LogCaptureFixture, *words: str) -> bool:
     return any(all(word in record.getMessage() for word in words) for record in caplog.records)
 
 
+async def sweeps_failed(caplog: pytest.LogCaptureFixture, times: int) -> None:
+    """Wait until the periodic sweep has met the outage `times` times (and logged it)."""
+    failed = "sweep for projects needing a plan failed"
+    await wait_until(lambda: sum(failed in r.getMessage() for r in caplog.records) >= times, seconds=20)
+
+
 async def test_automatic_builds_happen_again_after_a_database_outage(
     db_url: str, repo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -49,12 +55,7 @@ async def test_automatic_builds_happen_again_after_a_database_outage(
         await proxy.cut()
         # the loops meet the outage: the LISTEN connection is lost, sweeps fail, more than once
         await wait_until(lambda: logged(caplog, "LISTEN", "connection lost"), seconds=20)
-        await wait_until(
-            lambda: (
-                sum("sweep for projects needing a plan failed" in r.getMessage() for r in caplog.records) >= 3
-            ),
-            seconds=20,
-        )
+        await sweeps_failed(caplog, 3)
         listener = app.state.session_listener
         connects = listener.channel.connects
         await proxy.restore()
@@ -77,12 +78,7 @@ async def test_an_automatic_build_due_during_the_outage_is_made_once_the_databas
         # Session 0 completes, but the service's notification is lost with its connection
         await proxy.cut()
         complete_session_0(db_url, project_id)
-        await wait_until(
-            lambda: (
-                sum("sweep for projects needing a plan failed" in r.getMessage() for r in caplog.records) >= 3
-            ),
-            seconds=20,
-        )
+        await sweeps_failed(caplog, 3)
         assert history_versions(db_url, project_id) == []
         await proxy.restore()
         await wait_until(lambda: history_versions(db_url, project_id) == [1], seconds=30)
