@@ -1,12 +1,12 @@
 """Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
 
+from analyzer.file_word_counts import Tally
 from analyzer.git_cli import repository_problem
 from analyzer.history import CommitChange, FileChange, HistoryDelta, head_commit, read_history
 from analyzer.history_stats import (
     HistorySettings,
     HistoryStats,
     KeptCommit,
-    Tally,
     accumulate_history,
     change_rate,
     cochange_confidence,

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from analyzer.history_stats import KeptCommit, Tally
+from analyzer.file_word_counts import Tally
+from analyzer.history_stats import KeptCommit
 from analyzer.repo_index import RepoIndex, per_index, records_by_path
 from analyzer.vocabulary import path_words, stem
 

@@ -13,12 +13,23 @@ first; further additions go on from those sums.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from analyzer.history_stats import Tally
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many commits, and their summed weight."""
+
+    commits: int
+    weight: float
+
+    def plus(self, weight: float) -> Tally:
+        return Tally(self.commits + 1, self.weight + weight)
+
+    def merged(self, other: Tally) -> Tally:
+        return Tally(self.commits + other.commits, self.weight + other.weight)
 
 
 class _Additions:

@@ -17,23 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from analyzer.build_progress import Report
-from analyzer.file_word_counts import FileWordCounts
+from analyzer.file_word_counts import FileWordCounts, Tally
 from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """How many commits, and their summed weight."""
-
-    commits: int
-    weight: float
-
-    def plus(self, weight: float) -> Tally:
-        return Tally(self.commits + 1, self.weight + weight)
-
-    def merged(self, other: Tally) -> Tally:
-        return Tally(self.commits + other.commits, self.weight + other.weight)
 
 
 @dataclass(frozen=True)
