@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,7 @@ def test_import_build_show(
     code, out, err = run(capsys, "build", "shop")
     assert code == 0, err
     assert "built plan v1 of shop" in out
+    assert re.search(r"see it: http://127\.0\.0\.1:8000/projects/[0-9a-f-]{36}/plan", out)
     code, out, err = run(capsys, "show", "shop")
     assert code == 0, err
     assert "worktree-batch1-epic" in out and "core/database.py" in out and "predicted conflicts" in out

@@ -430,19 +430,54 @@ async def test_page_and_assets_are_served_without_the_network() -> None:
         assert f'data-project-id="{project_id}"' in page.text
         assert "{{PROJECT_ID}}" not in page.text
         assert "http://" not in page.text and "https://" not in page.text  # nothing from a CDN
-        for name, kind in (("plan.js", "text/javascript"), ("plan.css", "text/css")):
+        for name, kind in (
+            ("plan.js", "text/javascript"),
+            ("plan.css", "text/css"),
+            ("projects.js", "text/javascript"),
+        ):
             asset = await client.get(f"/static/{name}")
             assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
             assert "http://" not in asset.text and "https://" not in asset.text
-        bad = await client.get("/projects/not-a-uuid/plan")
-        assert bad.status_code == 404 and "is not a project id" in bad.text
-        assert "<script" not in (await client.get("/projects/<script>/plan")).text
+        named = await client.get("/projects/shop/plan")  # by name: the page resolves it via the API
+        assert named.status_code == 200 and 'data-project-id="shop"' in named.text
+        assert (await client.get("/projects/" + "x" * 501 + "/plan")).status_code == 404
+        index = await client.get("/")
+        assert index.status_code == 200 and "projects.js" in index.text
+        assert "http://" not in index.text and "https://" not in index.text
+        injected = (await client.get("/projects/<script>/plan")).text
+        assert 'data-project-id="&lt;script&gt;"' in injected and injected.count("<script") == 1
         assert (await client.get("/static/page.py")).status_code == 404
         assert (await client.get("/static/..%2Fpage.py")).status_code == 404
     # what the authentication middleware may let through: the frame and assets, nothing else
-    assert serves_without_token("GET", f"/projects/{project_id}/plan")
+    assert serves_without_token("GET", f"/projects/{project_id}/plan") and serves_without_token("GET", "/")
     assert serves_without_token("GET", "/static/plan.js") and serves_without_token("HEAD", "/static/plan.css")
     assert not serves_without_token("POST", f"/projects/{project_id}/plan")
     assert not serves_without_token("GET", f"/api/projects/{project_id}/execution-plan")
     assert not serves_without_token("GET", f"/projects/{project_id}/plan/x")
     assert not serves_without_token("GET", "/static/page.py")
+
+
+async def test_the_projects_page_links_each_plan_and_a_page_is_reached_by_name(
+    db_url: str, repo: Path, tmp_path: Path
+) -> None:
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        await build_plan(db, project_id, Settings())
+        await import_task_file(db, tasks_file(repo, name="other project"))
+    async with serving(service(db_url)) as base, chromium() as browser:
+        page, errors = await open_page(browser, f"{base}/")
+        links = page.locator("#project-rows a")
+        await expect(links).to_have_count(2)
+        await expect(page.locator("#summary")).to_have_text("2 projects: open one to see its plan.")
+        await page.screenshot(path=str(tmp_path / "projects.png"), full_page=True)
+        await links.filter(has_text="shop").click()
+        await page.wait_for_url(f"{base}/projects/{project_id}/plan")
+        await expect(page.locator("#project-name")).to_have_text("shop")
+        await expect(page.locator(".card")).to_have_count(len(TASKS["tasks"]))
+
+        named, named_errors = await open_page(browser, f"{base}/projects/shop/plan")
+        await expect(named.locator(".card")).to_have_count(len(TASKS["tasks"]))
+        assert named.url == f"{base}/projects/{project_id}/plan"  # the id's URL, once found
+        missing, _ = await open_page(browser, f"{base}/projects/nothing-here/plan")
+        await expect(missing.locator("#empty")).to_contain_text('There is no project named "nothing-here".')
+        assert errors == [] and named_errors == []

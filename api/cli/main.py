@@ -87,6 +87,14 @@ async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> Non
         f"{len(plan.predicted_conflicts)} predicted conflicts"
     )
     render_why(plan, out, most=2)
+    out.print(f"see it: {markup(page_url(str(project['id'])))} (while `execplan serve` runs)")
+
+
+def page_url(project_id: str | None = None, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The address of the projects page, or of one project's plan page, on `execplan serve`."""
+    where = f"[{host}]" if ":" in host else host
+    base = f"http://{where}:{port}/"
+    return base if project_id is None else f"{base}projects/{project_id}/plan"
 
 
 async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:
@@ -161,6 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
+    print(f"execplan: plan pages at {page_url(host=args.host, port=args.port)}", file=sys.stderr)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM, raised again by uvicorn once it has shut down

@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 # requests (page frame, static assets) that carry no project data and so need no token
 PAGE_MODULE = "api.http.page"
 PAGE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "not a project id: an HTML page saying so", "content": {"text/html": {}}}
+    404: {
+        "description": "no project could have that id or name: an HTML page saying so",
+        "content": {"text/html": {}},
+    }
 }
 UNAUTHORIZED_RESPONSE: dict[str, Any] = {
     "description": "missing or wrong bearer token (when the service has one)",

@@ -1,8 +1,9 @@
-"""The plan page: `GET /projects/{id}/plan` and its static assets (HTML, CSS and vanilla JS).
+"""The plan pages: `GET /` (the projects, each a link), `GET /projects/{id or name}/plan` and their
+static assets (HTML, CSS and vanilla JS).
 
 The page shows a project's stored execution plan as a picture — batches as columns, one lane per
 worktree, tasks as cards with their predicted files, predicted conflicts marked — and keeps it up
-to date from the WebSocket. Everything it needs is served from `api/static/` by this router: no
+to date from the WebSocket. Everything it needs is served from `api/http/static/` by this router: no
 CDN, no build step. The HTML and the assets carry no project data; the page's script reads the
 plan and the tasks from the REST API (`/api/projects/{id}/execution-plan`, `/api/projects/{id}/tasks`)
 and listens on `/api/ws/{id}`, so those calls are the ones that need the API token when one is
@@ -14,19 +15,19 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
-from pathlib import Path
-from typing import Final
+from pathlib import Path as FilePath
+from typing import Annotated, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse, HTMLResponse
 
-STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
+STATIC_DIR: Final = FilePath(__file__).resolve().parent / "static"
 
 # The assets the router serves, by URL name: nothing else under /static/ is reachable.
 ASSETS: Final[dict[str, str]] = {
     "plan.js": "text/javascript; charset=utf-8",
     "plan.css": "text/css; charset=utf-8",
+    "projects.js": "text/javascript; charset=utf-8",
 }
 
 # Assets are small and change with the package: let browsers revalidate rather than guess.
@@ -45,7 +46,7 @@ def serves_without_token(method: str, path: str) -> bool:
     """
     if method not in ("GET", "HEAD"):
         return False
-    return bool(_PAGE_PATH.match(path)) or path.removeprefix("/static/") in ASSETS
+    return path == "/" or bool(_PAGE_PATH.match(path)) or path.removeprefix("/static/") in ASSETS
 
 
 def _not_found_page(message: str) -> HTMLResponse:
@@ -57,24 +58,28 @@ def _not_found_page(message: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=404, headers=_NO_CACHE)
 
 
-def plan_page_html(project_id: uuid.UUID) -> str:
-    """The page for one project: the static template with the project's id filled in."""
+def plan_page_html(project: str) -> str:
+    """The page for one project: the static template with the project's id (or name) filled in."""
     template = (STATIC_DIR / "plan.html").read_text(encoding="utf-8")
-    return template.replace("{{PROJECT_ID}}", html.escape(str(project_id)))
+    return template.replace("{{PROJECT_ID}}", html.escape(project))
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def projects_page() -> HTMLResponse:
+    """Every project with a link to its plan page (the list itself comes from the API)."""
+    return HTMLResponse((STATIC_DIR / "projects.html").read_text(encoding="utf-8"), headers=_NO_CACHE)
 
 
 @router.get("/projects/{project_id}/plan", response_class=HTMLResponse, summary="The plan page")
-async def plan_page(project_id: str) -> HTMLResponse:
-    """The execution plan of a project as a picture, kept live from the WebSocket.
-
-    The data comes from the API, so an unknown project (or one without a plan) is reported on
-    the page itself; only an id that cannot be a project id gets a 404 page here.
-    """
-    try:
-        parsed = uuid.UUID(project_id)
-    except ValueError:
-        return _not_found_page(f"{project_id!r} is not a project id (a UUID).")
-    return HTMLResponse(plan_page_html(parsed), headers=_NO_CACHE)
+async def plan_page(
+    project_id: Annotated[str, Path(description="the project's id, or its name")],
+) -> HTMLResponse:
+    """The execution plan of a project, by its id or its name, as a picture kept live from the
+    WebSocket. The data comes from the API, so an unknown project (or one without a plan) is
+    reported on the page itself."""
+    if not project_id.strip() or len(project_id) > 500:  # no project has such a name
+        return _not_found_page(f"{project_id[:80]!r} is not a project id or name.")
+    return HTMLResponse(plan_page_html(project_id), headers=_NO_CACHE)
 
 
 @router.get("/static/{name}", include_in_schema=False, response_model=None)

@@ -8,7 +8,8 @@
 "use strict";
 
 (() => {
-  const projectId = document.body.dataset.projectId;
+  // the project as the URL names it: its id, or its name (resolved through the API at the start)
+  let projectId = document.body.dataset.projectId;
   // The app's root, whatever prefix it is served under: the page lives at <root>projects/{id}/plan.
   const root = new URL("../../", window.location.href);
   const apiUrl = (path) => new URL("api/" + path, root).toString();
@@ -132,7 +133,26 @@
     return { body: await response.json(), etag: response.headers.get("ETag") };
   }
 
-  const pid = encodeURIComponent(projectId);
+  let pid = encodeURIComponent(projectId);
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  // A page reached by the project's name finds its id (the name list needs the token, as all
+  // project data does), then shows the id's URL; false when there is no such project.
+  async function resolveProject() {
+    if (UUID.test(projectId)) return true;
+    const { body } = await getJSON("projects");
+    const rows = Array.isArray(body) ? body : body.projects || [];
+    const project = rows.find((p) => p.name === projectId);
+    if (!project) {
+      showEmpty(`There is no project named ${JSON.stringify(projectId)}.`);
+      return false;
+    }
+    projectId = String(project.id);
+    pid = encodeURIComponent(projectId);
+    document.body.dataset.projectId = projectId;
+    window.history.replaceState(null, "", new URL(`projects/${pid}/plan`, root).toString());
+    return true;
+  }
 
   // Refreshes never overlap: one asked for while another runs makes it go round once more.
   let running = null;
@@ -707,7 +727,15 @@
   // ---------------------------------------------------------------- start
 
   // Listen once the API has answered (with a plan or a 404): not before a token is known to work.
-  refresh()
-    .catch((error) => setLoadError(`Could not load the plan: ${error.message}`))
-    .finally(connect);
+  resolveProject()
+    .then((found) => {
+      if (!found) return;
+      return refresh()
+        .catch((error) => setLoadError(`Could not load the plan: ${error.message}`))
+        .finally(connect);
+    })
+    .catch((error) => {
+      if (error instanceof AuthError) showTokenForm(error.message);
+      else setLoadError(`Could not find the project: ${error.message}`);
+    });
 })();
