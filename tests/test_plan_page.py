@@ -3,7 +3,7 @@
 The real service (`api.app.create_app`, which includes the page's router) runs under uvicorn on a
 free loopback port, on this test's own PostgreSQL database, with plans built by the real planner.
 Playwright opens `/projects/{id}/plan` and the test checks what is on screen: batches left to
-right, each worktree lane holding its tasks' cards, conflict badges, a file's evidence on hover,
+right, each worktree lane holding its tasks' cards, conflict counts, a file's evidence on hover,
 why a plan is not more parallel (at the top; hovering a reason marks its tasks' cards),
 and the page following the plan without being reloaded (building indicator, a PATCH through the
 API, a rebuild through the API, a failed build); also the page without a plan, and the token
@@ -14,6 +14,7 @@ one's path is printed).
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -136,7 +137,7 @@ LAYOUT_JS = """() => {
       cards: [...n.querySelectorAll('.card')].map(c => c.dataset.taskKey)})),
     cards: [...document.querySelectorAll('.card')].map(n => ({key: n.dataset.taskKey, box: box(n),
       worktree: n.dataset.worktree, batch: +n.dataset.batchId,
-      badges: [...n.querySelectorAll('.conflict-badge')].filter(b => b.offsetWidth > 0).length})),
+      badges: [...n.querySelectorAll('.conflict-count')].filter(b => b.offsetWidth > 0).length})),
   };
 }"""
 
@@ -186,6 +187,16 @@ def check_layout(layout: dict[str, Any], plan: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- tests
 
 
+def keeps_apart(conflict: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """What the page counts on a card: a conflict that keeps its tasks apart under the plan's settings."""
+    if conflict.get("merge_friendly") and not meta["split_merge_friendly"]:
+        return False
+    return bool(
+        conflict["conflict_type"] in meta["split_on"]
+        and conflict["strength"] >= meta["min_conflict_strength"]
+    )
+
+
 def tasks_file(repo: Path, name: str = "shop", **changes: Any) -> Any:
     doc = {**TASKS, "project": {"name": name, "repo_path": str(repo)}, **changes}
     return parse_task_file(doc, repo)
@@ -231,15 +242,37 @@ async def test_plan_page_shows_the_plan_and_follows_it_live(db_url: str, repo: P
             for n, reason in enumerate(plan["metadata"]["why"]):
                 await expect(reasons.nth(n)).to_contain_text(reason["text"])
 
-            # conflicts: a badge on both cards of each, and a list
-            for conflict in plan["predicted_conflicts"]:
-                a, b = (keys[t] for t in conflict["task_ids"])
-                for key, other in ((a, b), (b, a)):
-                    badge = page.locator(f'.card[data-task-key="{key}"] .conflict-badge')
-                    await expect(badge.filter(has_text=other)).to_be_visible()
+            # conflicts: on each card the count of those that keep it apart; the list shows those
+            # by default, all of them on demand, and a card's own when it is in focus
+            meta = plan["metadata"]
+            apart = [c for c in plan["predicted_conflicts"] if keeps_apart(c, meta)]
+            assert apart, "the test plan needs a conflict that keeps tasks apart"
+            for key in {keys[t] for t in keys}:
+                mine = [c for c in apart if ids[key] in c["task_ids"]]
+                count = page.locator(f'.card[data-task-key="{key}"] .conflict-count')
+                if mine:
+                    await expect(count).to_have_text(f"⚠ {len(mine)}")
+                else:
+                    await expect(count).to_have_count(0)
             items = page.locator("#conflict-list li")
-            await expect(items).to_have_count(len(plan["predicted_conflicts"]))
+            await expect(items).to_have_count(len(apart))
             await expect(items.first).to_contain_text("↔")
+            await page.select_option("#conflict-filter", "all")
+            await expect(items).to_have_count(len(plan["predicted_conflicts"]))
+            await page.select_option("#conflict-filter", "apart")
+            a, b = (keys[t] for t in apart[0]["task_ids"])
+            await page.locator(f'.card[data-task-key="{a}"] .key').click()  # focus: its conflicts only
+            await expect(page.locator(f'.card[data-task-key="{a}"]')).to_have_class(
+                re.compile(r"\bfocused\b")
+            )
+            await expect(page.locator(f'.card[data-task-key="{b}"]')).to_have_class(
+                re.compile(r"\bpartner\b")
+            )
+            await expect(items).to_have_count(len([c for c in apart if ids[a] in c["task_ids"]]))
+            await expect(page.locator("#focus")).to_contain_text(a)
+            await page.keyboard.press("Escape")
+            await expect(page.locator("#focus")).to_be_hidden()
+            await expect(items).to_have_count(len(apart))
 
             # hovering a predicted file shows its confidence and evidence
             predicted = next(t for t in plan["tasks"] if t["key"] == "T2")["predicted_files"][0]
@@ -481,3 +514,62 @@ async def test_the_projects_page_links_each_plan_and_a_page_is_reached_by_name(
         missing, _ = await open_page(browser, f"{base}/projects/nothing-here/plan")
         await expect(missing.locator("#empty")).to_contain_text('There is no project named "nothing-here".')
         assert errors == [] and named_errors == []
+
+
+async def test_the_page_acts_through_the_patch_and_says_when_its_plan_was_stale(
+    db_url: str, repo: Path, tmp_path: Path
+) -> None:
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        plan = (await build_plan(db, project_id, Settings())).to_dict()
+    ids = {t["key"]: t["id"] for t in plan["tasks"]}
+    parallel = next(b for b in plan["batches"] if b["can_parallel"])
+    async with (
+        serving(service(db_url)) as base,
+        httpx.AsyncClient(base_url=base) as api,
+        chromium() as browser,
+    ):
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        body = page.locator("body")
+        await expect(body).to_have_attribute("data-plan-version", "1")
+        # mark a batch sequential from its header
+        head = page.locator(f'.batch-head[data-batch-id="{parallel["batch_id"]}"]')
+        await head.locator(".batch-toggle").click()
+        await expect(body).to_have_attribute("data-plan-version", "2")
+        await expect(head).to_have_class(re.compile(r"\bsequential\b"))
+        await expect(head.locator(".batch-toggle")).to_have_text("make parallel")
+        stored = (await api.get(f"/api/projects/{project_id}/execution-plan")).json()
+        assert not next(b for b in stored["batches"] if b["batch_id"] == parallel["batch_id"])["can_parallel"]
+
+        # move T4 to the last batch from its card's panel
+        last = plan["batches"][-1]["batch_id"]
+        await page.locator('.card[data-task-key="T4"] .key').click()
+        await page.select_option("#move-batch", str(last))
+        await page.locator('#move-form button[type="submit"]').click()
+        await expect(body).to_have_attribute("data-plan-version", "3")
+        await expect(page.locator('.card[data-task-key="T4"]')).to_have_attribute("data-batch-id", str(last))
+        await page.screenshot(path=str(tmp_path / "acted.png"), full_page=True)
+
+        # someone else changes the plan: the page's next change is refused as stale, said so, redrawn
+        other = await api.patch(
+            f"/api/projects/{project_id}/execution-plan",
+            json={"batch_overrides": [{"task_id": ids["T5"], "batch_id": last}]},
+            headers={"If-Match": '"3"'},
+        )
+        assert other.status_code == 200
+        await expect(body).to_have_attribute("data-plan-version", "4")  # heard over the WebSocket
+        # a PATCH with a stale tag (forced on the way out): 412, said so, the plan reloaded
+        await expect(page.locator("#focus")).to_contain_text("T4")  # still in focus
+        await page.select_option("#move-batch", str(plan["batches"][0]["batch_id"]))
+        await page.route(
+            "**/execution-plan",
+            lambda route: (
+                route.continue_(headers={**route.request.headers, "if-match": '"1"'})
+                if route.request.method == "PATCH"
+                else route.continue_()
+            ),
+        )
+        await page.locator('#move-form button[type="submit"]').click()
+        await expect(page.locator("#notice-banner")).to_contain_text("The plan changed meanwhile")
+        await expect(body).to_have_attribute("data-plan-version", "4")
+        assert errors == [] or all("412" in e for e in errors), errors

@@ -28,6 +28,9 @@
     socket: null,
     retries: 0,
     reconnectTimer: null,
+    focus: null, // the task in focus (clicked): its conflicts listed, its dependencies drawn
+    conflictFilter: "apart",
+    conflictLimit: 100, // conflicts listed before "show all"
   };
 
   // ---------------------------------------------------------------- small helpers
@@ -83,13 +86,35 @@
 
   // A lane's heading: the epic's name when the API gave it, and its id.
   function laneHead(lane) {
-    const match = /^epic(\d+)$/.exec(lane);
-    if (!match) return [el("span", { class: "lane-name", text: lane })];
-    const name = epicName(match[1]);
+    const epicMatch = /^epic(\d+)$/.exec(lane);
+    const taskMatch = /^task(\d+)$/.exec(lane);
+    if (taskMatch) {
+      const task = state.tasks.get(Number(taskMatch[1])) || {};
+      return [
+        el("span", { class: "lane-name", text: task.key ? `task ${task.key}` : lane }),
+        el("span", { class: "lane-id", text: "no epic" }),
+      ];
+    }
+    if (!epicMatch) return [el("span", { class: "lane-name", text: lane })];
+    const epic = state.epics.get(Number(epicMatch[1])) || {};
     return [
-      el("span", { class: "lane-name", text: name || `epic ${match[1]}` }),
-      name ? el("span", { class: "lane-id", text: `epic ${match[1]}` }) : "",
+      el("span", { class: "lane-name", text: epic.name || (Number(epicMatch[1]) === 0 ? "no epic" : `epic ${epicMatch[1]}`) }),
+      epic.key ? el("span", { class: "lane-id", text: epic.key }) : "",
     ];
+  }
+
+  // Whether a conflict keeps its tasks apart under the plan's own settings (its metadata).
+  function keepsApart(conflict, meta) {
+    const splitOn = Array.isArray(meta.split_on) ? meta.split_on : ["same_file"];
+    const least = Number(meta.min_conflict_strength) || 0;
+    if (conflict.merge_friendly && !meta.split_merge_friendly) return false;
+    return splitOn.includes(conflict.conflict_type) && Number(conflict.strength ?? 1) >= least;
+  }
+
+  function shownConflict(conflict, meta) {
+    if (state.conflictFilter === "all") return true;
+    if (state.conflictFilter === "strong") return Number(conflict.strength ?? 1) >= 0.5;
+    return keepsApart(conflict, meta);
   }
 
   function laneOrder(a, b) {
@@ -376,6 +401,11 @@
     );
     $("why").hidden = reasons.length === 0;
 
+    const stored = (meta.overrides || {}).stored || {};
+    const markedSequential = new Set(
+      (stored.batch_overrides || []).filter((o) => o.sequential === true).map((o) => Number(o.batch_id)),
+    );
+
     // the board: a grid, one column per batch after the lane labels, one row per lane
     const board = $("board");
     board.style.setProperty("--batches", String(Math.max(batches.length, 1)));
@@ -400,6 +430,19 @@
             ` · ≈ ${duration(batch.estimated_duration)}`,
             batch.depends_on && batch.depends_on.length ? ` · after ${batch.depends_on.join(", ")}` : "",
           ),
+          // a parallel batch can be made sequential; one made so, parallel again
+          batch.can_parallel || markedSequential.has(batch.batch_id)
+            ? el("button", {
+                type: "button",
+                class: "batch-toggle",
+                "data-batch-id": batch.batch_id,
+                "data-sequential": batch.can_parallel ? "true" : "false",
+                title: batch.can_parallel
+                  ? "Run this batch's tasks one after another in one worktree (kept on every rebuild)"
+                  : "Let this batch's tasks run side by side again",
+                text: batch.can_parallel ? "make sequential" : "make parallel",
+              })
+            : "",
         ),
       ),
     );
@@ -435,7 +478,7 @@
                     : "",
                 ),
                 ids.map((id, position) =>
-                  card(id, position, ids.length, batch.batch_id, worktree, planTasks, conflicts, conflictsOf, keyOf),
+                  card(id, position, ids.length, batch.batch_id, worktree, planTasks, conflicts, conflictsOf, keyOf, meta),
                 ),
               ),
             );
@@ -452,21 +495,10 @@
       box.hidden = false;
     }
 
-    // conflict list
-    const list = $("conflict-list");
-    list.replaceChildren(
-      ...conflicts.map((conflict, index) => {
-        const [a, b] = conflict.task_ids.map(Number);
-        return el(
-          "li",
-          { class: `conflict conflict-${conflict.conflict_type}`, "data-conflict-index": index, tabindex: 0 },
-          el("span", { class: `badge conflict-${conflict.conflict_type}`, text: CONFLICT_LABEL[conflict.conflict_type] || conflict.conflict_type }),
-          el("span", { class: "pair", text: `${keyOf(a)} ↔ ${keyOf(b)}` }),
-          el("span", { class: "files", text: (conflict.predicted_files || []).join(", ") }),
-          el("span", { class: "muted resolution", text: resolution(a, b, batchOf, assignments) }),
-        );
-      }),
-    );
+    // conflict list: filtered by strength (default: those that keep tasks apart), the focused
+    // task's only when one is in focus, at most conflictLimit rows until "show all"
+    state.render = { batchOf, assignments, keyOf, conflicts, meta };
+    drawConflicts();
     $("conflicts").hidden = conflicts.length === 0;
 
     // remember where every card was, and mark those that moved since the last drawing
@@ -481,6 +513,44 @@
       }
     }
     state.placement = placement;
+    if (state.focus !== null && !batchOf.has(state.focus)) state.focus = null;
+    drawFocus();
+    applySearch();
+  }
+
+  function drawConflicts() {
+    const { batchOf, assignments, keyOf, conflicts, meta } = state.render || {};
+    if (!conflicts) return;
+    const chosen = [];
+    conflicts.forEach((conflict, index) => {
+      if (!shownConflict(conflict, meta)) return;
+      if (state.focus !== null && !conflict.task_ids.map(Number).includes(state.focus)) return;
+      chosen.push(index);
+    });
+    chosen.sort((x, y) => Number(conflicts[y].strength ?? 1) - Number(conflicts[x].strength ?? 1));
+    const listed = chosen.slice(0, state.conflictLimit);
+    $("conflict-list").replaceChildren(
+      ...listed.map((index) => {
+        const conflict = conflicts[index];
+        const [a, b] = conflict.task_ids.map(Number);
+        return el(
+          "li",
+          { class: `conflict conflict-${conflict.conflict_type}`, "data-conflict-index": index, tabindex: 0 },
+          el("span", { class: `badge conflict-${conflict.conflict_type}`, text: CONFLICT_LABEL[conflict.conflict_type] || conflict.conflict_type }),
+          el("span", { class: "pair", text: `${keyOf(a)} ↔ ${keyOf(b)}` }),
+          el("span", { class: "strength", text: Number(conflict.strength ?? 1).toFixed(2) }),
+          el("span", { class: "files", text: (conflict.predicted_files || []).join(", ") }),
+          el("span", { class: "muted resolution", text: resolution(a, b, batchOf, assignments) }),
+        );
+      }),
+    );
+    $("conflict-count").textContent = `${chosen.length} of ${conflicts.length}`;
+    const more = $("conflict-more");
+    more.hidden = chosen.length <= listed.length;
+    more.textContent = `show all ${chosen.length}`;
+    const chip = $("conflict-focus");
+    chip.hidden = state.focus === null;
+    if (state.focus !== null) chip.textContent = `only ${keyOf(state.focus)} ✕`;
   }
 
   function resolution(a, b, batchOf, assignments) {
@@ -493,7 +563,7 @@
     return `same batch ${ba}, different worktrees`;
   }
 
-  function card(id, position, count, batchId, worktree, planTasks, conflicts, conflictsOf, keyOf) {
+  function card(id, position, count, batchId, worktree, planTasks, conflicts, conflictsOf, keyOf, meta) {
     const planned = planTasks.get(id) || {};
     const row = state.tasks.get(id) || {};
     const key = planned.key || row.key || `#${id}`;
@@ -503,22 +573,30 @@
     const worst = ["declared", "same_file", "same_directory", "potential"].find((kind) => kinds.includes(kind));
     const node = el("article", {
       class: `card${mine.length ? ` has-conflict edge-${worst || "potential"}` : ""}`,
+      tabindex: 0,
       "data-task-id": id,
       "data-task-key": key,
       "data-batch-id": batchId,
       "data-worktree": worktree,
     });
-    const badges = mine.map((index) => {
-      const conflict = conflicts[index];
-      const other = conflict.task_ids.map(Number).find((t) => t !== id);
-      const kind = conflict.conflict_type;
-      return el("span", {
-        class: `badge conflict-badge conflict-${kind}`,
-        "data-conflict-index": index,
-        title: `${CONFLICT_LABEL[kind] || kind} conflict with ${keyOf(other)}: ${(conflict.predicted_files || []).join(", ")}`,
-        text: `⚠ ${keyOf(other)}`,
-      });
-    });
+    const apart = mine.filter((index) => keepsApart(conflicts[index], meta));
+    const strongest = [...apart].sort((x, y) => Number(conflicts[y].strength) - Number(conflicts[x].strength));
+    const badges = apart.length
+      ? el("button", {
+          type: "button",
+          class: "badge conflict-count",
+          "data-task-id": id,
+          title: `${plural(apart.length, "conflict keeps", "conflicts keep")} it apart: ${strongest
+            .slice(0, 5)
+            .map((index) => {
+              const conflict = conflicts[index];
+              const other = conflict.task_ids.map(Number).find((t) => t !== id);
+              return `${keyOf(other)} (${CONFLICT_LABEL[conflict.conflict_type] || conflict.conflict_type}, ${Number(conflict.strength).toFixed(2)})`;
+            })
+            .join(", ")}${apart.length > 5 ? ", …" : ""}`,
+          text: `⚠ ${apart.length}`,
+        })
+      : null;
     node.append(
       el(
         "header",
@@ -556,6 +634,242 @@
     }
     return node;
   }
+
+  // ---------------------------------------------------------------- focus: a task's conflicts and dependencies
+
+  function cardOf(id) {
+    return document.querySelector(`.card[data-task-id="${Number(id)}"]`);
+  }
+
+  function dependenciesOf(id) {
+    return ((state.tasks.get(id) || {}).depends_on || []).map((d) => Number(d.task_id ?? d));
+  }
+
+  function setFocus(id) {
+    state.focus = state.focus === id ? null : id;
+    state.conflictLimit = 100;
+    drawConflicts();
+    drawFocus();
+  }
+
+  function drawFocus() {
+    for (const node of document.querySelectorAll(".card.focused, .card.partner, .card.dependency")) {
+      node.classList.remove("focused", "partner", "dependency");
+    }
+    const panel = $("focus");
+    const svg = $("arrows");
+    svg.replaceChildren();
+    const id = state.focus;
+    if (id === null || !state.plan || !state.render) {
+      panel.hidden = true;
+      return;
+    }
+    const { batchOf, assignments, keyOf, conflicts } = state.render;
+    const node = cardOf(id);
+    if (node) node.classList.add("focused");
+    for (const conflict of conflicts) {
+      const ids = conflict.task_ids.map(Number);
+      if (!ids.includes(id) || !shownConflict(conflict, state.render.meta)) continue;
+      const other = cardOf(ids.find((t) => t !== id));
+      if (other) other.classList.add("partner");
+    }
+    const deps = dependenciesOf(id).filter((d) => batchOf.has(d));
+    const area = $("board-scroll").getBoundingClientRect();
+    const scroll = $("board-scroll");
+    svg.setAttribute("width", String(scroll.scrollWidth));
+    svg.setAttribute("height", String(scroll.scrollHeight));
+    const ns = svg.namespaceURI; // the SVG namespace, as the page declared it
+    const defs = document.createElementNS(ns, "defs");
+    const marker = document.createElementNS(ns, "marker");
+    for (const [k, v] of Object.entries({ id: "arrow-head", markerWidth: 8, markerHeight: 8, refX: 7, refY: 4, orient: "auto" })) {
+      marker.setAttribute(k, String(v));
+    }
+    const head = document.createElementNS(ns, "path");
+    head.setAttribute("d", "M0,0 L8,4 L0,8 z");
+    marker.append(head);
+    defs.append(marker);
+    svg.append(defs);
+    for (const dep of deps) {
+      const from = cardOf(dep);
+      if (!from || !node) continue;
+      from.classList.add("dependency");
+      const a = from.getBoundingClientRect();
+      const b = node.getBoundingClientRect();
+      const x1 = a.right - area.left + scroll.scrollLeft;
+      const y1 = a.top + a.height / 2 - area.top + scroll.scrollTop;
+      const x2 = b.left - area.left + scroll.scrollLeft;
+      const y2 = b.top + b.height / 2 - area.top + scroll.scrollTop;
+      const line = document.createElementNS(ns, "path");
+      const bend = Math.max(30, Math.abs(x2 - x1) / 2);
+      line.setAttribute("d", `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`);
+      line.setAttribute("class", "arrow");
+      line.setAttribute("data-from", String(dep));
+      line.setAttribute("marker-end", "url(#arrow-head)");
+      svg.append(line);
+    }
+    // the panel: what the task is, and moving it
+    const row = state.tasks.get(id) || {};
+    const batchId = batchOf.get(id);
+    const batchSelect = el(
+      "select",
+      { id: "move-batch", "aria-label": "batch" },
+      (state.plan.batches || []).map((b) => el("option", { value: b.batch_id, selected: b.batch_id === batchId, text: `batch ${b.batch_id}` })),
+    );
+    const worktrees = [...new Set(Object.values(assignments))].filter((w) => w.startsWith(`worktree-batch${batchId}-`));
+    const worktreeSelect = el(
+      "select",
+      { id: "move-worktree", "aria-label": "worktree" },
+      worktrees.sort().map((w) => el("option", { value: w, selected: w === assignments[String(id)], text: w })),
+    );
+    const waiting = deps.map((d) => keyOf(d));
+    panel.replaceChildren(
+      el("h2", { text: `${keyOf(id)} ` }, el("span", { class: "muted small", text: `batch ${batchId} · ${assignments[String(id)] || ""}` })),
+      row.description ? el("p", { class: "focus-description", text: row.description }) : "",
+      el("p", { class: "muted small", text: waiting.length ? `after ${waiting.join(", ")} (arrows)` : "depends on no unfinished task" }),
+      el(
+        "form",
+        { id: "move-form", class: "move" },
+        el("span", { text: "Move to" }),
+        batchSelect,
+        worktreeSelect,
+        el("button", { type: "submit", text: "Move" }),
+        el("button", { type: "button", id: "focus-close", text: "Close" }),
+      ),
+    );
+    panel.hidden = false;
+  }
+
+  // ---------------------------------------------------------------- acting: PATCH with If-Match, rebuild
+
+  async function patchPlan(body) {
+    const response = await fetch(apiUrl(`projects/${pid}/execution-plan`), {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "If-Match": state.etag || "" },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+    if (response.status === 412) {
+      notice("The plan changed meanwhile (someone else adjusted or rebuilt it): here is the new one; try again.");
+      await refresh();
+      return false;
+    }
+    if (response.status === 401) {
+      showTokenForm(await detailOf(response));
+      return false;
+    }
+    if (!response.ok) {
+      notice(`Not changed: ${await detailOf(response)}`);
+      return false;
+    }
+    notice(null);
+    state.etag = response.headers.get("ETag");
+    render(await response.json());
+    return true;
+  }
+
+  function notice(message) {
+    const banner = $("notice-banner");
+    banner.textContent = message || "";
+    banner.hidden = !message;
+  }
+
+  $("rebuild").addEventListener("click", async () => {
+    const response = await fetch(apiUrl(`projects/${pid}/execution-plan/build`), {
+      method: "POST",
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (response.status === 401) showTokenForm(await detailOf(response));
+    else if (!response.ok) notice(`Could not start a build: ${await detailOf(response)}`);
+    else setBuilding(true);
+  });
+
+  document.addEventListener("submit", async (event) => {
+    if (event.target.id !== "move-form") return;
+    event.preventDefault();
+    const id = state.focus;
+    const batchId = Number($("move-batch").value);
+    const worktree = $("move-worktree").value;
+    const current = state.render.batchOf.get(id);
+    const body =
+      batchId !== current
+        ? { batch_overrides: [{ task_id: id, batch_id: batchId }] }
+        : { worktree_assignments: { [String(id)]: worktree } };
+    await patchPlan(body);
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "move-batch") {
+      // the worktrees of the batch chosen
+      const batchId = Number(event.target.value);
+      const names = [...new Set(Object.values(state.render.assignments))].filter((w) => w.startsWith(`worktree-batch${batchId}-`));
+      $("move-worktree").replaceChildren(...names.sort().map((w) => el("option", { value: w, text: w })));
+    } else if (event.target.id === "conflict-filter") {
+      state.conflictFilter = event.target.value;
+      state.conflictLimit = 100;
+      drawConflicts();
+      drawFocus();
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    if (!(target instanceof Element)) return;
+    if (target.closest(".batch-toggle")) {
+      const button = target.closest(".batch-toggle");
+      patchPlan({ batch_overrides: [{ batch_id: Number(button.dataset.batchId), sequential: button.dataset.sequential === "true" }] });
+      return;
+    }
+    if (target.id === "conflict-more") {
+      state.conflictLimit = Infinity;
+      drawConflicts();
+      return;
+    }
+    if (target.id === "conflict-focus" || target.id === "focus-close") {
+      setFocus(state.focus);
+      return;
+    }
+    if (target.closest(".file")) return; // a file: its evidence, not the task's focus
+    const cardNode = target.closest(".card");
+    if (cardNode) setFocus(Number(cardNode.dataset.taskId));
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target instanceof Element && event.target.classList.contains("card")) {
+      setFocus(Number(event.target.dataset.taskId));
+    } else if (event.key === "Escape" && state.focus !== null) {
+      setFocus(state.focus);
+    }
+  });
+
+  // ---------------------------------------------------------------- search
+
+  function applySearch() {
+    const query = $("search").value.trim().toLowerCase();
+    const board = $("board");
+    board.classList.toggle("searching", query.length > 0);
+    let found = 0;
+    let first = null;
+    for (const node of board.querySelectorAll(".card")) {
+      const id = Number(node.dataset.taskId);
+      const row = state.tasks.get(id) || {};
+      const files = [...node.querySelectorAll(".file")].map((f) => f.dataset.path);
+      const text = [node.dataset.taskKey, row.description || "", ...files].join(" ").toLowerCase();
+      const hit = query.length > 0 && text.includes(query);
+      node.classList.toggle("match", hit);
+      if (hit) {
+        found += 1;
+        first = first || node;
+      }
+    }
+    $("search-count").textContent = query ? plural(found, "match", "matches") : "";
+    return first;
+  }
+
+  $("search").addEventListener("input", () => {
+    const first = applySearch();
+    if (first) first.scrollIntoView({ block: "nearest", inline: "center" });
+  });
 
   // ---------------------------------------------------------------- hover: evidence, conflicts
 
