@@ -35,6 +35,7 @@ from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
 from planner.usecases.automation import announce
 from planner.usecases.build import build_plan
+from tests.conftest import make_repo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -573,3 +574,73 @@ async def test_the_page_acts_through_the_patch_and_says_when_its_plan_was_stale(
         await expect(page.locator("#notice-banner")).to_contain_text("The plan changed meanwhile")
         await expect(body).to_have_attribute("data-plan-version", "4")
         assert errors == [] or all("412" in e for e in errors), errors
+
+
+def big_project(root: Path, tasks: int = 300, epics: int = 12) -> Any:
+    """A generated project of `tasks` tasks in `epics` epics on a repository of 60 modules: each
+    task names one module (some two), one in four depends on an earlier task of its epic."""
+    modules = [f"pkg/area{n // 10}/module{n}.py" for n in range(60)]
+    repo = make_repo(root / "big", {m: f"def f{n}():\n    return {n}\n" for n, m in enumerate(modules)})
+    doc_tasks: list[dict[str, Any]] = []
+    for n in range(tasks):
+        epic = n % epics
+        named = modules[(n * 7) % len(modules)]
+        text = f"Change {named} for feature {n}" + (f" and {modules[(n * 3) % 60]}" if n % 5 == 0 else "")
+        task: dict[str, Any] = {"key": f"T{n + 1}", "epic": f"E{epic}", "description": text}
+        if n % 4 == 3 and n >= epics:
+            task["depends_on"] = [f"T{n + 1 - epics}"]
+        doc_tasks.append(task)
+    doc = {
+        "project": {"name": "big", "repo_path": str(repo)},
+        "epics": [{"key": f"E{e}", "name": f"Feature area {e}"} for e in range(epics)],
+        "tasks": doc_tasks,
+    }
+    return parse_task_file(doc, repo)
+
+
+async def test_a_300_task_plan_stays_readable(db_url: str, tmp_path: Path) -> None:
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, big_project(tmp_path))
+        plan = (await build_plan(db, project_id, Settings())).to_dict()
+    assert len(plan["tasks"]) == 300
+    async with serving(service(db_url)) as base, chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(30_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        started = asyncio.get_running_loop().time()
+        await page.goto(f"{base}/projects/big/plan")
+        await expect(page.locator(".card")).to_have_count(300)
+        rendered = asyncio.get_running_loop().time() - started
+        size = await page.evaluate("() => document.documentElement.outerHTML.length")
+        batches = len(plan["batches"])
+        print(f"300-task plan page: rendered in {rendered:.2f}s, DOM {size / 1e6:.2f} MB, {batches} batches")
+        assert size < 1_000_000  # the whole page, every card and the conflicts listed
+        await expect(page.locator("#conflict-list li")).to_have_count(
+            min(100, sum(keeps_apart(c, plan["metadata"]) for c in plan["predicted_conflicts"]))
+        )
+        # every task can be found by search: its key matches exactly one card, that one
+        missing = await page.evaluate(
+            """(keys) => {
+              const search = document.getElementById("search");
+              const lost = [];
+              for (const key of keys) {
+                search.value = key;
+                search.dispatchEvent(new Event("input"));
+                const hit = document.querySelector(`.card.match[data-task-key="${key}"]`);
+                if (!hit) lost.push(key);
+              }
+              search.value = "";
+              search.dispatchEvent(new Event("input"));
+              return lost;
+            }""",
+            [t["key"] for t in plan["tasks"]],
+        )
+        assert missing == []
+        await expect(page.locator(".lane .lane-name").first).to_contain_text("Feature area")
+        await page.evaluate("() => { window.scrollTo(0, 0); document.getElementById('board-scroll').scrollLeft = 0; }")
+        await page.screenshot(path=str(tmp_path / "plan-300.png"))
+        await page.locator("#search").fill("module7.py")
+        await expect(page.locator("#search-count")).to_contain_text("match")
+        await page.screenshot(path=str(tmp_path / "plan-300-search.png"))
+        assert errors == []
