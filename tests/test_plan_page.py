@@ -638,7 +638,8 @@ async def test_a_300_task_plan_stays_readable(db_url: str, tmp_path: Path) -> No
         )
         assert missing == []
         await expect(page.locator(".lane .lane-name").first).to_contain_text("Feature area")
-        await page.evaluate("() => { window.scrollTo(0, 0); document.getElementById('board-scroll').scrollLeft = 0; }")
+        top_left = "() => { scrollTo(0, 0); document.getElementById('board-scroll').scrollLeft = 0; }"
+        await page.evaluate(top_left)
         await page.screenshot(path=str(tmp_path / "plan-300.png"))
         await page.locator("#search").fill("module7.py")
         await expect(page.locator("#search-count")).to_contain_text("match")
