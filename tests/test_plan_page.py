@@ -641,6 +641,16 @@ async def test_a_300_task_plan_stays_readable(db_url: str, tmp_path: Path) -> No
         top_left = "() => { scrollTo(0, 0); document.getElementById('board-scroll').scrollLeft = 0; }"
         await page.evaluate(top_left)
         await page.screenshot(path=str(tmp_path / "plan-300.png"))
+        # a task in focus: its dependency drawn as an arrow from the card it waits for
+        dependent = next(t for t in plan["tasks"] if t["key"] == "T16")  # depends on T4 (see big_project)
+        first = next(t for t in plan["tasks"] if t["key"] == "T4")
+        await page.locator('.card[data-task-key="T16"] .key').click()
+        await expect(page.locator(f'#arrows .arrow[data-from="{first["id"]}"]')).to_have_count(1)
+        await expect(page.locator('.card[data-task-key="T4"]')).to_have_class(re.compile(r"\bdependency\b"))
+        await expect(page.locator("#focus")).to_contain_text("after T4")
+        assert dependent["id"] != first["id"]
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#arrows .arrow")).to_have_count(0)
         await page.locator("#search").fill("module7.py")
         await expect(page.locator("#search-count")).to_contain_text("match")
         await page.screenshot(path=str(tmp_path / "plan-300-search.png"))
