@@ -479,7 +479,7 @@ async def test_page_and_assets_are_served_without_the_network() -> None:
         assert index.status_code == 200 and "projects.js" in index.text
         assert "http://" not in index.text and "https://" not in index.text
         injected = (await client.get("/projects/<script>/plan")).text
-        assert 'data-project-id="&lt;script&gt;"' in injected and injected.count("<script") == 1
+        assert 'data-project-id="&lt;script&gt;"' in injected and "<script>" not in injected
         assert (await client.get("/static/page.py")).status_code == 404
         assert (await client.get("/static/..%2Fpage.py")).status_code == 404
     # what the authentication middleware may let through: the frame and assets, nothing else

@@ -28,6 +28,7 @@ ASSETS: Final[dict[str, str]] = {
     "plan.js": "text/javascript; charset=utf-8",
     "plan.css": "text/css; charset=utf-8",
     "projects.js": "text/javascript; charset=utf-8",
+    "token.js": "text/javascript; charset=utf-8",
 }
 
 # Assets are small and change with the package: let browsers revalidate rather than guess.

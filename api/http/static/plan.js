@@ -3,7 +3,7 @@
  * worktree lanes as rows with one card per task, says why the plan is not more parallel (the
  * plan's metadata.why, at the top), marks predicted conflicts, shows a predicted
  * file's evidence on hover, and follows /api/ws/{id} to redraw whenever the plan changes
- * (reconnecting with backoff). On a 401 it asks for the API token and keeps it in a cookie.
+ * (reconnecting with backoff). On a 401 it shows the token form (token.js keeps the token).
  * Data is only ever put on the page with textContent, never parsed as HTML. */
 "use strict";
 
@@ -1022,21 +1022,6 @@
     if (document.visibilityState === "visible") reconnectNow();
   });
 
-  // ---------------------------------------------------------------- the token form
-
-  $("token-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = $("token-input").value.trim();
-    // cookie-octet (RFC 6265): a token with other characters cannot travel in a cookie as it is
-    if (!/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/.test(token)) {
-      $("auth-message").textContent =
-        "That token has characters a cookie cannot carry (spaces, quotes, commas, semicolons or backslashes).";
-      return;
-    }
-    const secure = window.location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = `execplan_token=${token}; path=/; SameSite=Strict${secure}`;
-    window.location.reload();
-  });
 
   // ---------------------------------------------------------------- start
 

@@ -1,6 +1,6 @@
 /* projects.js — the projects page's script (vanilla JS, no build step): lists the projects from
- * the REST API, each linking to its plan page; on a 401 asks for the API token and keeps it in a
- * cookie, as the plan page does. Data is only ever put on the page with textContent. */
+ * the REST API, each linking to its plan page; on a 401 shows the token form (token.js keeps the
+ * token in a cookie, as for the plan page). Data is only ever put on the page with textContent. */
 "use strict";
 
 (() => {
@@ -45,18 +45,6 @@
       : "No projects yet: import a task list (execplan import, or PUT /api/projects).";
   }
 
-  $("token-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = $("token-input").value.trim();
-    if (!/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/.test(token)) {
-      $("auth-message").textContent =
-        "That token has characters a cookie cannot carry (spaces, quotes, commas, semicolons or backslashes).";
-      return;
-    }
-    const secure = window.location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = `execplan_token=${token}; path=/; SameSite=Strict${secure}`;
-    window.location.reload();
-  });
 
   load().catch((error) => {
     const banner = $("error-banner");
