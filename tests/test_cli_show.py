@@ -4,7 +4,10 @@ verdict and its warnings held back from the progress bar."""
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,10 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
+from api.cli.backtest_report import verdict, warning_kind, warning_summary
+from api.cli.terminal import console
+from planner.usecases.backtest import Score
+from tests.conftest import commit_files, make_repo
 from tests.test_cli import run, use_db, write_tasks  # noqa: F401  (a fixture)
 
 
@@ -225,4 +232,72 @@ def test_mermaid_is_a_gantt_chart_with_a_bar_per_task(
     names = {b["name"] for b in bars}
     assert "task section Colons here #hash in api/orders.py".replace("#", " ").split() in [
         n.split() for n in names
+    ]
+
+
+def test_the_verdict_counts_avoided_conflicts_and_speed() -> None:
+    scores = [
+        Score(1.0, 0.5, 0.25, 1.5, 4, 3),
+        Score(1.0, 0.5, 0.0, 2.5, 2, 2),
+        Score(1.0, 1.0, 0.0, 2.0, 0, 1),
+    ]
+    assert verdict(scores) == (
+        "on this repository the predictor would have avoided 5 of 6 conflicts "
+        "at 2.0x the speed of running one at a time"
+    )
+
+
+def test_backtest_ends_with_its_verdict_and_sums_up_the_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = make_repo(tmp_path / "r", {"README.md": "x\n", "app/models.py": "A = 1\n"})
+    for n in range(4):  # binary files the analyzer skips, each with a warning, in every window
+        (repo / f"img{n}.png").write_bytes(b"\x89PNG\x00" + bytes([n]) * 50)
+    commit_files(repo, {}, "Add the images")
+    for n in range(12):
+        target = ["app/models.py", "app/views.py", "docs/notes.md"][n % 3]
+        commit_files(repo, {target: f"v{n}\n"}, f"Change number {n} in {target}")
+    caplog.set_level(logging.WARNING)
+    code, out, err = run(
+        capsys, "backtest", "--repo", str(repo), "--size", "4", "--windows", "2", "--seed", "5"
+    )
+    assert code == 0, err
+    verdict_line = out.splitlines()[-1]
+    assert re.fullmatch(
+        r"on this repository the predictor would have avoided (\d+) of (\d+) conflicts "
+        r"at \d+\.\dx the speed of running one at a time",
+        verdict_line,
+    ), verdict_line
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # none logged during the run
+    lines = err.splitlines()
+    count = int(lines[0].split()[0])
+    assert lines[0] == f"{count} warnings during the backtest:" and count >= 4
+    kind = next(line for line in lines if "skipping …: binary content" in line)
+    assert int(kind.split(":")[0]) >= 4
+    assert any(line.strip().startswith("e.g. skipping") and ".png: binary content" in line for line in lines)
+    kinds = [*(n for n, line in enumerate(lines) if n and not line.startswith("      ")), len(lines)]
+    for start, end in itertools.pairwise(kinds):  # at most three examples of each kind, then a count
+        examples = [line for line in lines[start + 1 : end] if line.startswith("      e.g. ")]
+        assert len(examples) == min(3, int(lines[start].split(":")[0]))
+
+
+def test_warnings_are_counted_by_kind_with_a_few_examples() -> None:
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("analyzer.indexing", logging.WARNING, __file__, 1, msg, args, None)
+
+    records = [record("skipping %s: binary content", f"img{n}.png") for n in range(3)]
+    records += [record("%s", "skipping logo.png: binary content")]  # a worker's, logged again
+    records += [record("%s is not valid UTF-8; undecodable bytes replaced", "notes.txt")]
+    assert {warning_kind(r) for r in records[:4]} == {"skipping …: binary content"}
+    buffer = io.StringIO()
+    warning_summary(records, console(file=buffer, width=40))
+    assert buffer.getvalue().splitlines() == [
+        "5 warnings during the backtest:",
+        "  4: skipping …: binary content",
+        "      e.g. skipping img0.png: binary content",
+        "      e.g. skipping img1.png: binary content",
+        "      e.g. skipping img2.png: binary content",
+        "      … and 1 more",
+        "  1: … is not valid UTF-8; undecodable bytes replaced",
+        "      e.g. notes.txt is not valid UTF-8; undecodable bytes replaced",
     ]
