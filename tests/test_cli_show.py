@@ -84,7 +84,15 @@ def test_a_big_plan_stays_readable(
     assert len(conflicts) > 100
     code, out, err = run(capsys, "show", "shop")
     assert code == 0, err
-    assert f"… and {len(conflicts) - 10} more conflicts" in out
+    assert f"… and {len(conflicts) - 10} more conflicts, none stronger" in out
+    listed = [
+        line
+        for line in out.split("predicted conflicts (strongest first)")[1].splitlines()
+        if line.startswith("│")
+    ]
+    strengths = [float(line.split("│")[3]) for line in listed]
+    assert len(strengths) == 10 and strengths == sorted(strengths, reverse=True)
+    assert strengths[0] == round(conflicts[0]["strength"], 2)
     assert len(out.splitlines()) < 8 * 120  # was 2,664 lines: every conflict a row
     code, every, _ = run(capsys, "show", "shop", "--conflicts", "all")
     assert code == 0 and "more conflicts" not in every and len(every.splitlines()) > len(out.splitlines())
@@ -97,9 +105,9 @@ def test_a_big_plan_stays_readable(
     assert len(batch_lines) == len(plan["batches"])
     for line, batch in zip(batch_lines, plan["batches"], strict=True):
         worktrees = {plan["worktree_assignments"][str(t)] for t in batch["task_ids"]}
-        assert line.startswith(
-            f"batch {batch['batch_id']}: {len(batch['task_ids'])} tasks in {len(worktrees)} worktrees, "
-        )
+        tasks = f"{len(batch['task_ids'])} task" + "s" * (len(batch["task_ids"]) != 1)
+        lanes = f"{len(worktrees)} worktree" + "s" * (len(worktrees) != 1)
+        assert line.startswith(f"batch {batch['batch_id']}: {tasks} in {lanes}, ")
     shown = [line for line in lines if line.startswith("conflict ")]
     assert len(shown) == 5 and f"{conflicts[0]['strength']:.2f}" in shown[0]
     assert len(lines) <= 2 + len(plan["metadata"]["why"]) + len(plan["batches"]) + 5 + 1

@@ -88,7 +88,7 @@ def plan_markdown(view: PlanView, most_conflicts: int | None = None) -> str:
         ]  # fmt: skip
         lines += ["", "### Predicted conflicts", *_table(("tasks", "type", "strength", "files"), rows)]
     if len(conflicts) > len(shown):
-        lines += ["", f"… and {len(conflicts) - len(shown)} more, weaker."]
+        lines += ["", f"… and {len(conflicts) - len(shown)} more conflicts, none stronger."]
     return "\n".join(lines) + "\n"
 
 

@@ -98,10 +98,14 @@ def render_plan(view: PlanView, console: Console, most_conflicts: int | None = C
         console.print(listed)
     if len(conflicts) > len(shown):
         console.print(
-            f"… and {len(conflicts) - len(shown)} more conflicts, weaker "
+            f"… and {len(conflicts) - len(shown)} more conflicts, none stronger "
             f"(`--conflicts all` lists them; `--format json` has them all)",
             markup=False,
         )
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def render_summary(view: PlanView, console: Console) -> None:
@@ -111,7 +115,8 @@ def render_summary(view: PlanView, console: Console) -> None:
         worktrees = view.worktrees(batch)
         lanes = ", ".join(markup(view.lane(w)) for w, _ in worktrees)
         console.print(
-            f"batch {batch.batch_id}: {len(batch.task_ids)} tasks in {len(worktrees)} worktrees, "
+            f"batch {batch.batch_id}: {_count(len(batch.task_ids), 'task')} "
+            f"in {_count(len(worktrees), 'worktree')}, "
             f"{_minutes(batch.estimated_duration)} ({lanes})",
             highlight=False,
         )
