@@ -151,7 +151,7 @@ def hostile_tasks(repo: Path, tmp_path: Path) -> Path:
     tasks: list[dict[str, Any]] = [
         {"key": "T1", "epic": "E1", "description": "Split | pipes <b>bold</b> & api/orders.py"},
         {"key": "section", "epic": "E2", "description": "Colons: here; #hash %% in api/orders.py"},
-        {"key": "T3", "description": "Users in api/users.py", "depends_on": ["T1"]},
+        {"key": "T3", "description": "Users\x1b[31m in api/users.py", "depends_on": ["T1"]},
     ]
     return write_tasks(tmp_path, repo, tasks)
 
@@ -166,6 +166,7 @@ def test_markdown_tables_parse_with_one_cell_per_column(
     plan = json.loads(run(capsys, "show", "shop", "--json")[1])
     code, out, err = run(capsys, "show", "shop", "--format", "markdown")
     assert code == 0, err
+    assert "\x1b" not in out and "Users\\x1b[31m in api/users.py" in out  # shown, not obeyed
     tables = markdown_tables(out)
     headers = [t[0][0] for t in tables]
     assert headers == ["batch", "batch", "task", "tasks"]  # batches, worktrees, tasks, conflicts
@@ -226,6 +227,7 @@ def test_mermaid_is_a_gantt_chart_with_a_bar_per_task(
     plan = json.loads(run(capsys, "show", "shop", "--json")[1])
     code, out, err = run(capsys, "show", "shop", "--format", "mermaid")
     assert code == 0, err
+    assert "\x1b" not in out
     bars = gantt_bars(out)
     assert sorted(int(b["id"][1:]) for b in bars) == sorted(t["id"] for t in plan["tasks"])
     assert {b["minutes"] for b in bars} == {"30"}
