@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from api.cli.plan_view import PlanView
 from api.cli.render import render_plan
 from api.cli.terminal import VisibleFormatter, console, visible
 from planner.core.model import ExecutionBatch, ExecutionPlan, FileConflict, PlanTask, PredictedFile
@@ -88,7 +89,7 @@ def hostile_plan() -> ExecutionPlan:
 
 def test_plan_tables_show_control_characters_visibly() -> None:
     buffer = io.StringIO()
-    render_plan(hostile_plan(), "evil\x1b[5m[/]", console(file=buffer, width=250))
+    render_plan(PlanView.of("evil\x1b[5m[/]", hostile_plan()), console(file=buffer, width=250))
     printed = buffer.getvalue()
     assert_no_raw_controls(printed)
     assert printed.startswith("evil\\x1b[5m[/] plan v1")

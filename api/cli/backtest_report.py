@@ -1,11 +1,19 @@
-"""`execplan backtest`: runs planner.backtest with a progress bar and prints its scores as a table."""
+"""`execplan backtest`: runs planner.backtest with a progress bar and prints its scores as a table,
+then its verdict in one line. Warnings logged during the run (the analyzer's `skipping …` lines)
+are held back from the progress bar and summed up after it: a count by kind, a few examples."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import mean
 
+from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
@@ -15,6 +23,12 @@ from planner.core.errors import InvalidInputError
 from planner.core.settings import Settings
 from planner.predictors.default import default_predictor
 from planner.usecases.backtest import Score, backtest
+
+EXAMPLES = 3
+"""Examples of each kind of warning printed after the run."""
+_PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*(\*|\d+)?(\.(\*|\d+))?[a-zA-Z%]")
+_VALUE = re.compile(r"[^\s:;,()]*[/.\d][^\s:;,()]*")
+"""A word of a message that is a value: a path, a file name, a number, a commit."""
 
 
 def _row(name: str, scores: list[Score]) -> list[str]:
@@ -28,19 +42,87 @@ def _row(name: str, scores: list[Score]) -> list[str]:
     ]
 
 
+def verdict(scores: Sequence[Score]) -> str:
+    """The backtest in one line: the true conflicts (pairs of tasks that changed a file in common)
+    the plans kept apart, of all of them, and their mean speedup over one task at a time."""
+    pairs = sum(s.conflict_pairs for s in scores)
+    leaked = sum(round(s.leak * s.conflict_pairs) for s in scores)
+    speed = mean(s.speedup for s in scores) if scores else 0.0
+    return (
+        f"on this repository the predictor would have avoided {pairs - leaked} of {pairs} conflicts "
+        f"at {speed:.1f}x the speed of running one at a time"
+    )
+
+
+class _Held(logging.Handler):
+    """Keeps the warnings logged while it is installed, to print them after the run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def held_warnings() -> Iterator[list[logging.LogRecord]]:
+    """Warnings logged inside the block go to the list it yields instead of the log's handlers."""
+    root = logging.getLogger()
+    held, kept = _Held(), root.handlers[:]
+    root.handlers[:] = [held]
+    try:
+        yield held.records
+    finally:
+        root.handlers[:] = kept
+
+
+def warning_kind(record: logging.LogRecord) -> str:
+    """A warning's kind: its message with the values left out (`skipping …: binary content`) —
+    those of its format, or, when the format is all values (a worker's warning logged again as
+    `%s`), the words that look like values (paths, numbers)."""
+    kind = " ".join(_PLACEHOLDER.sub("…", str(record.msg)).split())
+    if not any(char.isalpha() for char in kind):
+        kind = " ".join(_VALUE.sub("…", record.getMessage()).split())
+    return kind
+
+
+def warning_summary(records: Sequence[logging.LogRecord], console: Console) -> None:
+    """How many warnings of each kind (the message with its values left out), with examples."""
+    if not records:
+        return
+    kinds: dict[str, list[str]] = {}
+    for record in records:
+        kinds.setdefault(warning_kind(record), []).append(record.getMessage())
+    console.print(
+        f"{len(records)} warnings during the backtest:", markup=False, highlight=False, soft_wrap=True
+    )
+    for kind, messages in sorted(kinds.items(), key=lambda item: (-len(item[1]), item[0])):
+        console.print(f"  {len(messages)}: {markup(kind)}", highlight=False, soft_wrap=True)
+        for message in messages[:EXAMPLES]:
+            console.print(f"      e.g. {markup(message)}", highlight=False, soft_wrap=True)
+        if len(messages) > EXAMPLES:
+            console.print(
+                f"      … and {len(messages) - EXAMPLES} more", markup=False, highlight=False, soft_wrap=True
+            )
+
+
 def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, settings: Settings) -> int:
     """Backtest `repo` and print per-window and mean scores; returns the exit code."""
     if not repo.is_dir():
         raise InvalidInputError(f"--repo: {repo} is not a directory")
     console = terminal_console()
-    with Progress(console=console, transient=True) as progress:
-        bar = progress.add_task("planning windows", total=windows)
-        results = asyncio.run(
-            backtest(
-                repo, default_predictor(), settings, size=size, count=windows, seed=seed, rev=rev,
-                on_window=lambda *_: progress.advance(bar),
-            )
-        )  # fmt: skip
+    try:
+        with held_warnings() as warnings, Progress(console=console, transient=True) as progress:
+            bar = progress.add_task("planning windows", total=windows)
+            results = asyncio.run(
+                backtest(
+                    repo, default_predictor(), settings, size=size, count=windows, seed=seed, rev=rev,
+                    on_window=lambda *_: progress.advance(bar),
+                )
+            )  # fmt: skip
+    finally:
+        warning_summary(warnings, terminal_console(file=sys.stderr))
     table = Table(title=f"backtest of {markup(repo)}: {windows} windows of {size} tasks, seed {seed}")
     for column in ("plan", "recall", "precision", "leak", "speedup", "batches"):
         table.add_column(column, justify="left" if column == "plan" else "right")
@@ -55,4 +137,5 @@ def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, se
         "leak: share of truly conflicting task pairs run concurrently (each one a merge conflict); "
         "speedup: tasks / makespan in tasks."
     )
+    console.print(verdict([p for p, _ in results]), markup=False, highlight=False, soft_wrap=True)
     return 0

@@ -18,9 +18,11 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
-from api.cli.render import render_plan, render_why
+from api.cli.plan_formats import plan_markdown, plan_mermaid
+from api.cli.plan_view import load_view
+from api.cli.render import CONFLICTS_SHOWN, render_plan, render_summary, render_why
 from api.cli.terminal import VisibleFormatter, console, markup, visible
-from planner.core.errors import ExecplanError, NotFoundError, TaskFileError
+from planner.core.errors import ExecplanError, InvalidInputError, NotFoundError, TaskFileError
 from planner.core.progress import Progress
 from planner.core.settings import load_settings
 from planner.formats import FORMATS, load_tasks
@@ -98,16 +100,36 @@ def page_url(project_id: str | None = None, host: str = "127.0.0.1", port: int =
 
 
 async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:
+    form = "json" if args.json else args.format
+    if args.summary and form != "table":
+        raise InvalidInputError(f"--summary is a form of the table; it does not go with --format {form}")
     project = await resolve_project(db, args.project)
     plan = await get_execution_plan(db, str(project["id"]))
     if plan is None:
         raise NotFoundError(
             f"project {project['name']!r} has no plan yet: run `execplan build {args.project}`"
         )
-    if args.json:
+    if form == "json":
         sys.stdout.write(json.dumps(plan.to_dict(), indent=2) + "\n")
+        return
+    view = await load_view(db, project, plan)
+    if form == "markdown":
+        sys.stdout.write(plan_markdown(view, args.conflicts))
+    elif form == "mermaid":
+        sys.stdout.write(plan_mermaid(view))
+    elif args.summary:
+        render_summary(view, out)
     else:
-        render_plan(plan, project["name"], out)
+        render_plan(view, out, args.conflicts)
+
+
+def _conflict_count(text: str) -> int | None:
+    """`--conflicts`: a count of 0 or more, or `all`."""
+    if text == "all":
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a count of 0 or more, or `all`, not {text!r}")
+    return int(text)
 
 
 async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None:
@@ -117,7 +139,8 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
     out.print(f"sample repository and tasks file in {markup(spec_path.parent)}")
     await cmd_import(db, argparse.Namespace(file=str(spec_path)), out)
     await cmd_build(db, argparse.Namespace(project="demo", max_worktrees=args.max_worktrees), out)
-    await cmd_show(db, argparse.Namespace(project="demo", json=False), out)
+    shown = argparse.Namespace(project="demo", json=False, format="table", summary=False, conflicts=10)
+    await cmd_show(db, shown, out)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -244,7 +267,20 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_build)
     show = sub.add_parser("show", help="show a project's stored plan")
     show.add_argument("project", help="project name or id")
-    show.add_argument("--json", action="store_true", help="print the plan document")
+    show.add_argument(
+        "--format", choices=("table", "json", "markdown", "mermaid"), default="table",
+        help="table (default); json: the plan document; markdown: tables to paste in a pull "
+             "request; mermaid: a gantt chart, a section per worktree lane",
+    )  # fmt: skip
+    show.add_argument("--json", action="store_true", help="the same as --format json")
+    show.add_argument(
+        "--summary", action="store_true",
+        help="the compact table form for big plans: a line per batch, the strongest conflicts",
+    )  # fmt: skip
+    show.add_argument(
+        "--conflicts", type=_conflict_count, default=CONFLICTS_SHOWN, metavar="N|all",
+        help=f"conflicts to list, strongest first (default {CONFLICTS_SHOWN}; `all` for every one)",
+    )  # fmt: skip
     show.set_defaults(run=cmd_show)
     backtest = sub.add_parser(
         "backtest", help="replay a repository's history as task sets and score the plans"
