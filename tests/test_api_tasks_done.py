@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tests.test_api_support import api_client, built_plan, create_project
 
@@ -35,7 +36,14 @@ async def test_tasks_done_refuses_unknown_keys_and_bad_bodies_whole(db_url: str,
         assert response.status_code == 422
         detail = response.json()["detail"]
         assert "'NOPE'" in detail and "nothing marked done" in detail and "\n" not in detail
-        for body in ({"keys": []}, {"keys": "T1"}, {"keys": [1]}, {"keys": ["T1"], "more": 1}, {}):
+        bodies: list[dict[str, Any]] = [
+            {"keys": []},
+            {"keys": "T1"},
+            {"keys": [1]},
+            {"keys": ["T1"], "x": 1},
+            {},
+        ]
+        for body in bodies:
             assert (await client.post(url, json=body)).status_code == 422, body
         await app.state.builds.wait_idle()
         tasks = (await client.get(f"/api/projects/{project_id}/tasks")).json()
