@@ -1,5 +1,6 @@
-"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | backtest |
-demo | serve; SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | projects |
+delete | done | backtest | demo | serve (the commands on stored projects are in `manage.py`);
+SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
 
 from __future__ import annotations
 
@@ -178,7 +179,7 @@ given one epic: the epic's name; a task-master tag other than master: <name>-<ta
 repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
 
 
-class _DefaultsShown(argparse.RawDescriptionHelpFormatter):
+class _DefaultsShown(argparse.HelpFormatter):
     """Every option's help ends with its default: the value argparse holds, unless the help already
     says `(default: …)` itself (a default computed later: detected, from the settings)."""
 
@@ -191,6 +192,10 @@ class _DefaultsShown(argparse.RawDescriptionHelpFormatter):
         if action.default is None:
             return text
         return f"{text} (default: %(default)s)"
+
+
+class _RawDescriptionDefaultsShown(argparse.RawDescriptionHelpFormatter, _DefaultsShown):
+    """The defaults shown, and the description printed as written (its lists)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -238,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
         "import",
         help="import a task list: execplan's tasks file, task-master, spec-kit, ccpm or beads",
         description=IMPORT_HELP,
+        formatter_class=_RawDescriptionDefaultsShown,
     )
     imp.add_argument("file", metavar="PATH", help="a tasks file, or a ccpm epics folder")
     imp.add_argument("--format", choices=FORMATS, help="the format of PATH (default: detected, see above)")
