@@ -377,3 +377,26 @@ COPY repository_recent_commits (repository_id, position, sha, words, paths) FROM
 -- name: recent_commits_load
 -- A repository's recent commits kept whole, oldest first.
 SELECT sha, words, paths FROM repository_recent_commits WHERE repository_id = %(repository_id)s ORDER BY position;
+
+-- name: projects_overview
+-- Every project, by name, with its stored plan's version and batch count (NULL without a plan)
+-- and its task counts.
+SELECT p.id, p.name, p.repo_path,
+       (p.metadata -> 'execution_plan' ->> 'version')::integer AS plan_version,
+       jsonb_array_length(p.metadata -> 'execution_plan' -> 'batches') AS batches,
+       (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) AS tasks,
+       (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.done) AS tasks_done
+FROM projects p ORDER BY p.name;
+
+-- name: project_delete
+-- Deletes a project; its epics, tasks, sessions, plans and overrides go with it (ON DELETE CASCADE).
+DELETE FROM projects WHERE id = %(project_id)s;
+
+-- name: tasks_with_keys
+-- The tasks of a project whose key is in the given list.
+SELECT id, key, done FROM tasks WHERE project_id = %(project_id)s AND key = ANY (%(keys)s::text[])
+ORDER BY id;
+
+-- name: tasks_mark_done
+-- Marks the tasks of a project whose key is in the given list done.
+UPDATE tasks SET done = true WHERE project_id = %(project_id)s AND key = ANY (%(keys)s::text[]);

@@ -23,7 +23,8 @@ from api.cli.main import main
 from api.http.auth import TOKEN_COOKIE, bind_refusal, is_loopback
 from tests.test_api_support import TOKEN, api_client, create_project, next_ws_event, served_app
 
-PUBLIC = re.compile(r"^/$|^/projects/\{project_id\}/plan$|^/static/")  # the pages: no project data
+# the pages (/, the plan page) and the API's documentation (api/http/docs.py): no project data
+PUBLIC = re.compile(r"^/$|^/projects/\{project_id\}/plan$|^/static/|^/docs|^/redoc$|^/openapi.json$")
 
 
 def concrete(path: str) -> str:

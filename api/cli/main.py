@@ -1,10 +1,12 @@
-"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | backtest |
-demo | serve; SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
+"""The `execplan` command: db migrate | db url | db shell | import | schema | build | show | projects |
+delete | done | backtest | demo | serve (the commands on stored projects are in `manage.py`);
+SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import logging
 import signal
@@ -13,17 +15,16 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
-from rich.progress import Progress as RichProgress
 
+from api.cli.manage import build_and_report, cmd_delete, cmd_done, cmd_projects, page_url
 from api.cli.plan_formats import plan_markdown, plan_mermaid
 from api.cli.plan_view import load_view
-from api.cli.render import CONFLICTS_SHOWN, render_plan, render_summary, render_why
+from api.cli.render import CONFLICTS_SHOWN, render_plan, render_summary
 from api.cli.terminal import VisibleFormatter, console, markup, visible
 from planner.core.errors import ExecplanError, InvalidInputError, NotFoundError, TaskFileError
-from planner.core.progress import Progress
 from planner.core.settings import load_settings
 from planner.formats import FORMATS, load_tasks
 from planner.formats.schema import json_schema
@@ -33,7 +34,6 @@ from planner.storage.importer import import_task_file
 from planner.storage.migrate import migrate
 from planner.storage.plans import get_execution_plan
 from planner.storage.projects import resolve_project
-from planner.usecases.build import build_plan
 
 
 async def open_database() -> Database:
@@ -75,28 +75,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 async def cmd_build(db: Database, args: argparse.Namespace, out: Console) -> None:
     settings = load_settings(max_worktrees=args.max_worktrees)
     project = await resolve_project(db, args.project)
-    with RichProgress(console=out, transient=True, disable=not out.is_terminal) as bar:
-        shown = bar.add_task("index", total=1.0)
-
-        def report(stage: str, fraction: float) -> None:
-            bar.update(shown, description=markup(stage), completed=fraction)
-
-        plan = await build_plan(db, str(project["id"]), settings, progress=Progress(report))
-    meta = plan.metadata
-    out.print(
-        f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "
-        f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
-        f"{len(plan.predicted_conflicts)} predicted conflicts"
-    )
-    render_why(plan, out, most=2)
-    out.print(f"see it: {markup(page_url(str(project['id'])))} (while `execplan serve` runs)")
-
-
-def page_url(project_id: str | None = None, host: str = "127.0.0.1", port: int = 8000) -> str:
-    """The address of the projects page, or of one project's plan page, on `execplan serve`."""
-    where = f"[{host}]" if ":" in host else host
-    base = f"http://{where}:{port}/"
-    return base if project_id is None else f"{base}projects/{project_id}/plan"
+    await build_and_report(db, project, settings, out)
 
 
 async def cmd_show(db: Database, args: argparse.Namespace, out: Console) -> None:
@@ -224,17 +203,53 @@ given one epic: the epic's name; a task-master tag other than master: <name>-<ta
 repository is --repo, else the file's repo_path, else the git top of PATH's folder, if any."""
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Every option's help ends with its default: the value argparse holds, unless the help already
+    says `(default: …)` itself (a default computed later: detected, from the settings)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "(default" in text or not action.option_strings or action.default is argparse.SUPPRESS:
+            return text
+        if action.nargs == 0 and action.default is False:  # a switch
+            return f"{text} (default: off)"
+        if action.default is None:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _RawDescriptionDefaultsShown(argparse.RawDescriptionHelpFormatter, _DefaultsShown):
+    """The defaults shown, and the description printed as written (its lists)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, whose errors quote the command line (`unrecognized arguments: …`) visibly."""
+    """argparse, whose errors quote the command line (`unrecognized arguments: …`) visibly, and
+    whose help shows every option's default (every subcommand's parser is one too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsShown)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {visible(message)}\n")
 
 
+MAX_WORKTREES_HELP = "worktrees per batch (default: the settings' max_worktrees, 4 unless set)"
+
+
+def _version() -> str:
+    """The installed package's version."""
+    try:
+        return importlib.metadata.version("execplan")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="execplan", description="Conflict-aware execution plans for parallel agents.")
     top.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = top.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
     db.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
@@ -252,7 +267,7 @@ def parser() -> argparse.ArgumentParser:
         "import",
         help="import a task list: execplan's tasks file, task-master, spec-kit, ccpm or beads",
         description=IMPORT_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawDescriptionDefaultsShown,
     )
     imp.add_argument("file", metavar="PATH", help="a tasks file, or a ccpm epics folder")
     imp.add_argument("--format", choices=FORMATS, help="the format of PATH (default: detected, see above)")
@@ -263,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of the tasks file").set_defaults(sync=cmd_schema)
     build = sub.add_parser("build", help="build and store a project's plan")
     build.add_argument("project", help="project name or id")
-    build.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    build.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
     build.set_defaults(run=cmd_build)
     show = sub.add_parser("show", help="show a project's stored plan")
     show.add_argument("project", help="project name or id")
@@ -282,23 +297,40 @@ def parser() -> argparse.ArgumentParser:
         help=f"conflicts to list, strongest first (default {CONFLICTS_SHOWN}; `all` for every one)",
     )  # fmt: skip
     show.set_defaults(run=cmd_show)
+    sub.add_parser("projects", help="list the stored projects").set_defaults(run=cmd_projects)
+    delete = sub.add_parser(
+        "delete", help="delete a project and all it holds (asks nothing)",
+        description="Delete a project with its epics, tasks, sessions, plans and adjustments, in one "
+                    "transaction. It asks nothing: there is no undo.",
+    )  # fmt: skip
+    delete.add_argument("project", help="project name or id")
+    delete.set_defaults(run=cmd_delete)
+    done = sub.add_parser(
+        "done", help="mark tasks done and rebuild the plan",
+        description="Mark the project's tasks of these keys done, then build its plan again. An "
+                    "unknown key is named and nothing is marked.",
+    )  # fmt: skip
+    done.add_argument("project", help="project name or id")
+    done.add_argument("tasks", nargs="+", metavar="TASK", help="the key of a task")
+    done.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
+    done.set_defaults(run=cmd_done)
     backtest = sub.add_parser(
         "backtest", help="replay a repository's history as task sets and score the plans"
     )
-    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory)")
+    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory); required")
     backtest.add_argument("--size", type=int, default=16, help="tasks per window")
     backtest.add_argument("--windows", type=int, default=8, help="number of windows")
     backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")
     backtest.add_argument("--rev", default="HEAD", help="replay the history that ends here")
-    backtest.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    backtest.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
     backtest.set_defaults(sync=cmd_backtest)
     demo = sub.add_parser("demo", help="plan a sample repository and task set, and show it")
     demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
-    demo.add_argument("--max-worktrees", type=int, help="worktrees per batch (default 4)")
+    demo.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
     demo.set_defaults(run=cmd_demo)
     serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
+    serve.add_argument("--port", type=int, default=8000, help="port")
     serve.set_defaults(sync=cmd_serve)
     return top
 

@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Secret
 
+from api.http import docs
 from api.http.auth import TOKEN_VARIABLE, BearerTokenMiddleware, token_from_env
 from api.http.builds import BuildRunner
 from api.http.events import EventBroadcaster
@@ -204,6 +205,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         summary="Conflict-aware execution plans for AI coding agents in parallel git worktrees",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api/http/docs.py serves /docs and /redoc with local assets, no CDN
+        redoc_url=None,
     )
     for kind, _ in ERROR_STATUS:
         app.add_exception_handler(kind, execplan_error_response)
@@ -216,12 +219,18 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
 
     app.include_router(routes_projects.router)
     app.include_router(routes_plans.router)
-    public: Callable[[str, str], bool] | None = None
+    app.include_router(docs.router)
+    # what is served without the token: the docs and the plan page, which carry no project data
+    public_parts: list[Callable[[str, str], bool]] = [docs.serves_without_token]
     if importlib.util.find_spec(PAGE_MODULE) is not None:
         page = importlib.import_module(PAGE_MODULE)
         # the page answers an id that cannot be a project's with a 404 page: say so in the OpenAPI
         app.include_router(page.router, responses=PAGE_NOT_FOUND)
-        public = page.serves_without_token  # the page's frame and assets: no project data
+        public_parts.append(page.serves_without_token)  # the page's frame and assets
+
+    def public(method: str, path: str) -> bool:
+        return any(part(method, path) for part in public_parts)
+
     app.add_middleware(SameOriginMiddleware, cookie_authenticates=service.api_token is not None)
     if service.api_token is not None:  # outside the origin check: who first, then from where
         app.add_middleware(BearerTokenMiddleware, token=Secret(service.api_token), public=public)
@@ -239,7 +248,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                 operation["responses"].setdefault("413", TOO_LARGE_RESPONSE)
             if service.api_token is None:
                 continue
-            if public is not None and public(method.upper(), path):
+            if public(method.upper(), path):
                 operation["security"] = []  # the page's frame: served without the token
             else:
                 operation["responses"].setdefault("401", UNAUTHORIZED_RESPONSE)

@@ -1,4 +1,5 @@
-"""REST and WebSocket routes of execution plans: read, build, adjust, and follow plan events.
+"""REST and WebSocket routes of execution plans: read, build, adjust, mark tasks done (and rebuild),
+and follow plan events.
 
 The plan's version is its entity tag: GET answers with `ETag: "<version>"`, and PATCH needs
 `If-Match: "<version>"` (428 without it, 412 when the plan has moved on), so two people cannot
@@ -21,10 +22,19 @@ from api.http.auth import deny_websocket
 from api.http.deps import NOT_FOUND, REFUSED, BuildsDep, DatabaseDep, EventsDep, ProjectId, SettingsDep
 from api.http.events import Subscription
 from api.http.guards import StrictJsonRoute
-from api.http.schemas import BuildAccepted, ErrorBody, ExecutionPlanDoc, PlanPatch
+from api.http.schemas import (
+    BuildAccepted,
+    ErrorBody,
+    ExecutionPlanDoc,
+    PlanPatch,
+    TaskRef,
+    TasksDone,
+    TasksMarkedDone,
+)
 from planner.core.errors import InvalidInputError, NotFoundError
 from planner.core.overrides import Overrides
 from planner.storage import projects as stored
+from planner.storage.lifecycle import mark_tasks_done
 from planner.usecases.adjust import adjust_plan
 from planner.usecases.automation import announce, plan_summary
 
@@ -101,6 +111,30 @@ async def build_plan(project_id: ProjectId, db: DatabaseDep, builds: BuildsDep) 
     await stored.project_by_id(db, project_id)
     build_id, already_running = await builds.request(str(project_id))
     return BuildAccepted(build_id=build_id, project_id=project_id, already_running=already_running)
+
+
+@router.post(
+    "/api/projects/{project_id}/tasks/done",
+    status_code=202,
+    response_model=TasksMarkedDone,
+    responses={**NOT_FOUND, **REFUSED},
+)
+async def mark_done(
+    project_id: ProjectId, body: TasksDone, db: DatabaseDep, builds: BuildsDep
+) -> TasksMarkedDone:
+    """Mark tasks done by key, then rebuild the plan in the background (as POST …/build does).
+
+    A key that is not one of the project's tasks is a 422 naming it, and nothing is marked. The
+    answer names the tasks marked and the build's id; follow the build on the WebSocket.
+    """
+    marked = await mark_tasks_done(db, str(project_id), body.keys)
+    build_id, already_running = await builds.request(str(project_id))
+    return TasksMarkedDone(
+        project_id=project_id,
+        tasks=[TaskRef(id=task["id"], key=task["key"]) for task in marked],
+        build_id=build_id,
+        already_running=already_running,
+    )
 
 
 @router.patch(

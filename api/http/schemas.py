@@ -217,6 +217,24 @@ class BuildAccepted(BaseModel):
     already_running: bool = Field(description="true: a build of this project was already running; its id")
 
 
+class TasksDone(Body):
+    """Tasks to mark done, by key."""
+
+    keys: list[str] = Field(min_length=1, description="the keys of the project's tasks to mark done")
+
+
+class TaskRef(BaseModel):
+    id: int
+    key: str
+
+
+class TasksMarkedDone(BaseModel):
+    project_id: UUID
+    tasks: list[TaskRef] = Field(description="the tasks marked done (each key once)")
+    build_id: str = Field(description="the rebuild of the plan: follow it on the WebSocket")
+    already_running: bool = Field(description="true: a build of this project was already running; its id")
+
+
 # -- plan events (WebSocket) -----------------------------------------------------------------------
 
 

@@ -1,0 +1,83 @@
+"""The commands on stored projects besides import and show: `projects` (the table of every
+project), `delete` and `done` (tasks marked done, then the plan rebuilt), and the one report of
+a build that `build` and `done` print. Every name and path goes through `terminal.markup`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from api.cli.render import render_why
+from api.cli.terminal import markup
+from planner.core.progress import Progress
+from planner.core.settings import Settings, load_settings
+from planner.storage.database import Database
+from planner.storage.lifecycle import delete_project, mark_tasks_done, projects_overview
+from planner.storage.projects import resolve_project
+from planner.usecases.build import build_plan
+
+
+async def build_and_report(db: Database, project: dict[str, Any], settings: Settings, out: Console) -> None:
+    """Build and store the project's plan (a progress bar on a terminal), and say what it is."""
+    with RichProgress(console=out, transient=True, disable=not out.is_terminal) as bar:
+        shown = bar.add_task("index", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(shown, description=markup(stage), completed=fraction)
+
+        plan = await build_plan(db, str(project["id"]), settings, progress=Progress(report))
+    meta = plan.metadata
+    out.print(
+        f"built plan v{plan.version} of {markup(project['name'])}: {meta['task_count']} tasks, "
+        f"{len(plan.batches)} batches ({meta['parallel_batches']} parallel), "
+        f"{len(plan.predicted_conflicts)} predicted conflicts"
+    )
+    render_why(plan, out, most=2)
+    out.print(f"see it: {markup(page_url(str(project['id'])))} (while `execplan serve` runs)")
+
+
+def page_url(project_id: str | None = None, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """The address of the projects page, or of one project's plan page, on `execplan serve`."""
+    where = f"[{host}]" if ":" in host else host
+    base = f"http://{where}:{port}/"
+    return base if project_id is None else f"{base}projects/{project_id}/plan"
+
+
+async def cmd_projects(db: Database, args: argparse.Namespace, out: Console) -> None:
+    rows = await projects_overview(db)
+    if not rows:
+        out.print("no projects yet: `execplan import PATH` makes one", markup=False, highlight=False)
+        return
+    table = Table()
+    for column, justify in (("name", "left"), ("id", "left"), ("repository", "left"),
+                            ("plan", "right"), ("tasks", "right"), ("batches", "right")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=column == "id")  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            markup(row["name"]),
+            str(row["id"]),
+            markup(row["repo_path"] or "-"),
+            "-" if row["plan_version"] is None else f"v{row['plan_version']}",
+            f"{row['tasks']} ({row['tasks_done']} done)",
+            "-" if row["batches"] is None else str(row["batches"]),
+        )
+    out.print(table)
+
+
+async def cmd_delete(db: Database, args: argparse.Namespace, out: Console) -> None:
+    project = await resolve_project(db, args.project)
+    await delete_project(db, str(project["id"]))
+    out.print(f"deleted project {markup(project['name'])} ({project['id']})", highlight=False)
+
+
+async def cmd_done(db: Database, args: argparse.Namespace, out: Console) -> None:
+    settings = load_settings(max_worktrees=args.max_worktrees)  # bad settings: nothing marked
+    project = await resolve_project(db, args.project)
+    marked = await mark_tasks_done(db, str(project["id"]), args.tasks)
+    keys = ", ".join(markup(task["key"]) for task in marked)
+    out.print(f"marked done in {markup(project['name'])}: {keys}", highlight=False)
+    await build_and_report(db, project, settings, out)
