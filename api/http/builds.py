@@ -96,6 +96,7 @@ class BuildRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._failed_at: dict[str, float] = {}  # automatic builds that failed, not retried for a while
         self._recheck: set[str] = set()  # projects to look at again when their running build ends
+        self._again: set[str] = set()  # projects changed during their running build: build once more
         self._closed = False
 
     def running_build_here(self, project_id: str) -> str | None:
@@ -110,13 +111,18 @@ class BuildRunner:
             return here
         return await running_build(self.db, project_id)
 
-    async def request(self, project_id: str) -> tuple[str, bool]:
-        """Start a build unless one of the project runs; returns (build id, whether one was running)."""
+    async def request(self, project_id: str, *, changed: bool = False) -> tuple[str, bool]:
+        """Start a build unless one of the project runs; returns (build id, whether one was running).
+
+        `changed`: the project's tasks have just changed, so a build running here (which may
+        have read them before) is followed by one more once it ends."""
         if self._closed:
             raise ExecplanError("the service is shutting down: no new builds")
         for _ in range(3):  # another process's build may end between its lock and its row
             here = self.running_build_here(project_id)
             if here is not None:
+                if changed:
+                    self._again.add(project_id)
                 return here, True
             if len(self._running) >= self.max_waiting:
                 raise ServiceBusyError(
@@ -168,6 +174,13 @@ class BuildRunner:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _follow_up(self, project_id: str) -> None:
+        """The build after one that may have missed a change of the project's tasks."""
+        try:
+            await self.request(project_id)
+        except Exception as error:  # the database is down, or the service closing: say so
+            log.warning("the follow-up build of project %s did not start: %s", project_id, error)
 
     async def _requested(self, claim: BuildClaim) -> None:
         try:
@@ -227,6 +240,9 @@ class BuildRunner:
         running = self._running.get(project_id)
         if running is not None and running.build_id == build_id:
             del self._running[project_id]
+        if project_id in self._again and not self._closed:
+            self._again.discard(project_id)
+            self._spawn(self._follow_up(project_id))
         if project_id in self._recheck:
             self._recheck.discard(project_id)
             self.request_if_needed(project_id, "a session completed during the previous build")

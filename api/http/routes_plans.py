@@ -128,7 +128,8 @@ async def mark_done(
     answer names the tasks marked and the build's id; follow the build on the WebSocket.
     """
     marked = await mark_tasks_done(db, str(project_id), body.keys)
-    build_id, already_running = await builds.request(str(project_id))
+    # a build running now may have read the tasks before: it is followed by one more
+    build_id, already_running = await builds.request(str(project_id), changed=True)
     return TasksMarkedDone(
         project_id=project_id,
         tasks=[TaskRef(id=task["id"], key=task["key"]) for task in marked],
