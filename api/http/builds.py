@@ -70,7 +70,6 @@ class BuildClaim:
 @dataclass
 class RunningBuild:
     build_id: str
-    since: float  # time.monotonic()
 
 
 class BuildRunner:
@@ -104,13 +103,6 @@ class BuildRunner:
         running = self._running.get(project_id)
         return None if running is None else running.build_id
 
-    async def running_build(self, project_id: str) -> str | None:
-        """The id of the build of `project_id` running now, here or in a live process elsewhere."""
-        here = self.running_build_here(project_id)
-        if here is not None:
-            return here
-        return await running_build(self.db, project_id)
-
     async def request(self, project_id: str, *, changed: bool = False) -> tuple[str, bool]:
         """Start a build unless one of the project runs; returns (build id, whether one was running).
 
@@ -129,7 +121,7 @@ class BuildRunner:
                     f"{len(self._running)} builds are already waiting here: ask again later"
                 )
             build_id = new_build_id()
-            self._running[project_id] = RunningBuild(build_id, time.monotonic())  # before any await
+            self._running[project_id] = RunningBuild(build_id)  # before any await
             try:
                 claim = await BuildClaim.take(self.db, project_id, build_id)
             except BaseException:
@@ -212,7 +204,7 @@ class BuildRunner:
                     return
                 if not await needs_plan(self.db, project_id):
                     return
-                self._running[project_id] = RunningBuild(build_id, time.monotonic())
+                self._running[project_id] = RunningBuild(build_id)
                 log.info("automatic build %s of project %s (%s)", build_id, project_id, reason)
                 await self._build(project_id, build_id)
             finally:
