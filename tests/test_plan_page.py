@@ -33,7 +33,7 @@ from api.http.page import serves_without_token
 from planner.core.settings import Settings
 from planner.storage.database import Database
 from planner.storage.importer import import_task_file, parse_task_file
-from planner.usecases.automation import announce
+from planner.usecases.automation import announce, plan_summary
 from planner.usecases.build import build_plan
 from tests.conftest import make_repo
 
@@ -575,6 +575,32 @@ async def test_the_page_acts_through_the_patch_and_says_when_its_plan_was_stale(
         await expect(body).to_have_attribute("data-plan-version", "4")
         assert errors == [] or all("412" in e for e in errors), errors
 
+
+
+async def test_a_choice_in_the_move_form_survives_an_event_about_the_plan_it_shows(
+    db_url: str, repo: Path
+) -> None:
+    """An event for a plan the page already shows (its own PATCH, heard back over the WebSocket)
+    does not redraw the panel under the user's hand: the batch chosen is the batch moved to."""
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        built = await build_plan(db, project_id, Settings())
+        last = built.batches[-1].batch_id
+        async with serving(service(db_url)) as base, chromium() as browser:
+            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+            await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+            await page.locator('.card[data-task-key="T4"] .key').click()
+            await page.select_option("#move-batch", str(last))
+            async with page.expect_response(
+                lambda r: r.request.method == "GET" and r.url.endswith("/execution-plan")
+            ):
+                await announce(db, "execution_plan_updated", project_id, version=1, summary=plan_summary(built))
+            await expect(page.locator("#move-batch")).to_have_value(str(last))
+            await page.locator('#move-form button[type="submit"]').click()
+            await expect(page.locator("body")).to_have_attribute("data-plan-version", "2")
+            card = page.locator('.card[data-task-key="T4"]')
+            await expect(card).to_have_attribute("data-batch-id", str(last))
+            assert errors == []
 
 def big_project(root: Path, tasks: int = 300, epics: int = 12) -> Any:
     """A generated project of `tasks` tasks in `epics` epics on a repository of 60 modules: each

@@ -225,8 +225,11 @@
       return;
     }
     const { body, etag } = plan.value;
-    state.etag = etag;
     setLoadError(null);
+    // A plan no newer than the one drawn (our own PATCH, heard again over the WebSocket; or an
+    // answer overtaken by a newer one) is not drawn again: redrawing would reset a form in use.
+    if (state.plan && Number(body.version) <= Number(state.plan.version)) return;
+    state.etag = etag;
     render(body);
     if (!state.projectName) loadProjectName();
   }
@@ -710,16 +713,19 @@
     // the panel: what the task is, and moving it
     const row = state.tasks.get(id) || {};
     const batchId = batchOf.get(id);
+    // a choice already made in this task's form survives a redraw
+    const chosen = panel.dataset.taskId === String(id) && !panel.hidden ? Number($("move-batch")?.value) : NaN;
+    const batches = state.plan.batches || [];
+    const target = batches.some((b) => b.batch_id === chosen) ? chosen : batchId;
     const batchSelect = el(
       "select",
       { id: "move-batch", "aria-label": "batch" },
-      (state.plan.batches || []).map((b) => el("option", { value: b.batch_id, selected: b.batch_id === batchId, text: `batch ${b.batch_id}` })),
+      batches.map((b) => el("option", { value: b.batch_id, selected: b.batch_id === target, text: `batch ${b.batch_id}` })),
     );
-    const worktrees = [...new Set(Object.values(assignments))].filter((w) => w.startsWith(`worktree-batch${batchId}-`));
     const worktreeSelect = el(
       "select",
       { id: "move-worktree", "aria-label": "worktree" },
-      worktrees.sort().map((w) => el("option", { value: w, selected: w === assignments[String(id)], text: w })),
+      worktreesOf(target).map((w) => el("option", { value: w, selected: w === assignments[String(id)], text: w })),
     );
     const waiting = deps.map((d) => keyOf(d));
     panel.replaceChildren(
@@ -736,7 +742,15 @@
         el("button", { type: "button", id: "focus-close", text: "Close" }),
       ),
     );
+    panel.dataset.taskId = String(id);
     panel.hidden = false;
+  }
+
+  // The worktrees a batch's tasks are assigned to, as the plan names them.
+  function worktreesOf(batchId) {
+    const batch = (state.plan.batches || []).find((b) => b.batch_id === batchId);
+    const assignments = state.plan.worktree_assignments || {};
+    return [...new Set((batch ? batch.task_ids : []).map((t) => assignments[String(t)]).filter(Boolean))].sort();
   }
 
   // ---------------------------------------------------------------- acting: PATCH with If-Match, rebuild
@@ -801,9 +815,7 @@
   document.addEventListener("change", (event) => {
     if (event.target.id === "move-batch") {
       // the worktrees of the batch chosen
-      const batchId = Number(event.target.value);
-      const names = [...new Set(Object.values(state.render.assignments))].filter((w) => w.startsWith(`worktree-batch${batchId}-`));
-      $("move-worktree").replaceChildren(...names.sort().map((w) => el("option", { value: w, text: w })));
+      $("move-worktree").replaceChildren(...worktreesOf(Number(event.target.value)).map((w) => el("option", { value: w, text: w })));
     } else if (event.target.id === "conflict-filter") {
       state.conflictFilter = event.target.value;
       state.conflictLimit = 100;
