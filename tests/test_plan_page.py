@@ -576,7 +576,6 @@ async def test_the_page_acts_through_the_patch_and_says_when_its_plan_was_stale(
         assert errors == [] or all("412" in e for e in errors), errors
 
 
-
 async def test_a_choice_in_the_move_form_survives_an_event_about_the_plan_it_shows(
     db_url: str, repo: Path
 ) -> None:
@@ -594,13 +593,16 @@ async def test_a_choice_in_the_move_form_survives_an_event_about_the_plan_it_sho
             async with page.expect_response(
                 lambda r: r.request.method == "GET" and r.url.endswith("/execution-plan")
             ):
-                await announce(db, "execution_plan_updated", project_id, version=1, summary=plan_summary(built))
+                await announce(
+                    db, "execution_plan_updated", project_id, version=1, summary=plan_summary(built)
+                )
             await expect(page.locator("#move-batch")).to_have_value(str(last))
             await page.locator('#move-form button[type="submit"]').click()
             await expect(page.locator("body")).to_have_attribute("data-plan-version", "2")
             card = page.locator('.card[data-task-key="T4"]')
             await expect(card).to_have_attribute("data-batch-id", str(last))
             assert errors == []
+
 
 def big_project(root: Path, tasks: int = 300, epics: int = 12) -> Any:
     """A generated project of `tasks` tasks in `epics` epics on a repository of 60 modules: each
