@@ -79,3 +79,14 @@ def migrations() -> tuple[Migration, ...]:
     if versions != list(range(1, len(found) + 1)):
         raise ValueError(f"sql/migrations: versions must run 1, 2, 3 … without gaps, found {versions}")
     return tuple(found)
+
+
+def attached(name: str) -> str:
+    """The text of `sql/attached/<name>.sql`: a template of attached mode, its names and values
+    in braces, filled in with `psycopg.sql` (quoted identifiers, literals), never with raw text."""
+    if not name.isidentifier():
+        raise UnknownQueryError(f"no attached-mode template named {name!r}")
+    try:
+        return resources.files(__package__).joinpath("attached", f"{name}.sql").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UnknownQueryError(f"no attached-mode template named {name!r} in sql/attached") from None

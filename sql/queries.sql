@@ -400,3 +400,46 @@ ORDER BY id;
 -- name: tasks_mark_done
 -- Marks the tasks of a project whose key is in the given list done.
 UPDATE tasks SET done = true WHERE project_id = %(project_id)s AND key = ANY (%(keys)s::text[]);
+
+-- name: attachment_get
+-- The profile this database is attached with, if any (attached mode: schema execplan).
+SELECT profile, definition, root, attached_at FROM attachment LIMIT 1;
+
+-- name: attachment_store
+-- Records the profile a database is attached with.
+INSERT INTO attachment (profile, definition, root) VALUES (%(profile)s, %(definition)s, %(root)s);
+
+-- name: attached_schema_exists
+-- Whether execplan is attached to this database (its own schema execplan holds the attachment).
+SELECT to_regclass('execplan.attachment') IS NOT NULL AS attached;
+
+-- name: schema_exists
+-- Whether a schema of that name exists.
+SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %(name)s) AS found;
+
+-- name: table_columns
+-- The columns of a table, by name.
+SELECT column_name::text AS name
+FROM information_schema.columns
+WHERE table_schema = %(schema)s AND table_name = %(table)s
+ORDER BY ordinal_position;
+
+-- name: create_attached_schema
+-- The schema of execplan's own tables in an orchestrator's database.
+CREATE SCHEMA execplan;
+
+-- name: use_attached_schema
+-- This transaction's statements name execplan's tables in schema execplan.
+SET LOCAL search_path = execplan, pg_catalog;
+
+-- name: drop_mirror_session_trigger
+-- Attached: execplan's own sessions table is a mirror; the orchestrator's table notifies instead.
+DROP TRIGGER execplan_session_completed ON execplan.sessions;
+
+-- name: sync_projects
+-- Attached mode: refresh execplan's projects and sessions from the orchestrator's (else nothing).
+SELECT execplan_sync_projects_v1();
+
+-- name: sync_project
+-- Attached mode: refresh one project's epics, tasks and dependencies (else nothing).
+SELECT execplan_sync_project_v1(%(project_id)s);

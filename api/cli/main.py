@@ -1,6 +1,7 @@
 """The `execplan` command: db migrate | db url | db shell | import | schema | build | show | projects |
-delete | done | backtest | demo | serve (the commands on stored projects are in `manage.py`);
-SIGTERM stops it as Ctrl-C does, so that its cleanups (the embedded server) run."""
+delete | done | backtest | demo | attach | detach | serve (the commands on stored projects are in
+`manage.py`, attach and detach in `attaching.py`); SIGTERM stops it as Ctrl-C does, so that its
+cleanups (the embedded server) run."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
+from api.cli.attaching import add_commands as add_attach_commands
 from api.cli.manage import build_and_report, cmd_delete, cmd_done, cmd_projects, page_url
 from api.cli.plan_formats import plan_markdown, plan_mermaid
 from api.cli.plan_view import load_view
@@ -328,6 +330,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--folder", help="where to write the sample (default: the data directory)")
     demo.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
     demo.set_defaults(run=cmd_demo)
+    add_attach_commands(sub)
     serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
     serve.add_argument("--port", type=int, default=8000, help="port")

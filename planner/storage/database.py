@@ -5,6 +5,8 @@ project's own exceptions here, so the rest of the code never catches psycopg err
 that cannot be reached is `DatabaseUnavailableError` (a 503 for the service, "try again" for a
 background loop), raised within `acquire_timeout` seconds instead of hanging; a pooled connection
 is checked before it is handed out, so the first request after a server restart gets a new one.
+A database execplan is attached to (`planner.storage.attached`) is found when the pool opens:
+then every connection names execplan's tables in its schema `execplan`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ Params = Mapping[str, Any] | None
 
 # SQLSTATE raised by execplan_task_levels_v1 for a dependency cycle (see sql/migrations/0002).
 CYCLE_SQLSTATE = "EP001"
+# SQLSTATE raised when an orchestrator's tasks cannot be read as they are (sql/attached/sync.sql).
+SOURCE_SQLSTATE = "EP002"
 
 
 # SQLSTATEs that say the server cannot serve now rather than that a statement is wrong: admin
@@ -56,6 +60,8 @@ def translate(error: psycopg.Error) -> Exception:
         or (state is None and isinstance(error, psycopg.OperationalError | psycopg.InterfaceError))
     ):
         return unavailable(diag.message_primary or error)
+    if error.sqlstate == SOURCE_SQLSTATE:
+        return InvalidInputError(diag.message_primary or str(error))
     if error.sqlstate == CYCLE_SQLSTATE:
         text = (diag.message_primary or "").removeprefix("dependency cycle: ")
         return DependencyCycleError(text.split(" -> "))
@@ -144,17 +150,20 @@ class Database:
         self.url = url
         self.open_timeout = open_timeout
         self.connect_timeout = max(1, round(acquire_timeout))
+        self.attached = False
+        # what every connection is opened with (the pool's, and `dedicated` ones)
+        self.options: dict[str, Any] = {
+            "row_factory": dict_row,
+            "autocommit": True,
+            "connect_timeout": self.connect_timeout,
+        }
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             open=False,
             # a new connection to a host that does not answer gives up as a request would
-            kwargs={
-                "row_factory": dict_row,
-                "autocommit": True,
-                "connect_timeout": self.connect_timeout,
-            },
+            kwargs=self.options,
             connection_class=psycopg.AsyncConnection[Row],
             check=AsyncConnectionPool.check_connection,  # a connection dropped while idle: replaced
             timeout=acquire_timeout,  # no connection within this: DatabaseUnavailableError
@@ -168,10 +177,21 @@ class Database:
         once (one connection tried first), not after the pool's retries."""
         try:
             probe = await psycopg.AsyncConnection.connect(self.url, connect_timeout=self.connect_timeout)
-            await probe.close()
         except psycopg.Error as error:
             reason = first_line(str(error)).removeprefix("connection failed: ")
             raise DatabaseUnavailableError(f"cannot connect to the database: {reason}") from error
+        try:
+            cur = await probe.execute(_statement("attached_schema_exists"))
+            row = await cur.fetchone()
+        except psycopg.Error as error:
+            raise translate(error) from error
+        finally:
+            await probe.close()
+        self.attached = bool(row and row[0])
+        if self.attached:
+            # attached to an orchestrator's database (planner.storage.attached): execplan's
+            # tables are in schema execplan, and every connection names them there
+            self.options["options"] = "-c search_path=execplan,pg_catalog"
         try:
             await self.pool.open(wait=True, timeout=self.open_timeout)
         except psycopg.Error as error:
@@ -206,9 +226,7 @@ class Database:
         """A connection of its own, outside the pool (autocommit), closed at the end of the block:
         for session state that must last exactly as long as one piece of work (a lock)."""
         try:
-            raw = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=self.connect_timeout
-            )
+            raw = await psycopg.AsyncConnection.connect(self.url, **self.options)
         except psycopg.Error as error:
             raise translate(error) from error
         try:

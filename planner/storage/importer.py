@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from planner.formats import native
 from planner.formats.validate import OWNED_METADATA, Sources, TaskEntry, TaskFile, parse_task_file
+from planner.storage.attached.install import refuse_when_attached
 from planner.storage.database import Database
 from planner.storage.plans import lock_project
 
@@ -30,6 +31,7 @@ def load_task_file(path: Path) -> TaskFile:
 async def import_task_file(db: Database, spec: TaskFile) -> str:
     """Write a validated tasks file in one transaction; returns the project id."""
     async with db.transaction() as conn:
+        await refuse_when_attached(conn, "import a tasks file")
         # the lock before the row (`lock_project`'s order): a build of the project holds the lock
         # and writes the row last, so taking the row first would deadlock with it
         existing = await conn.fetch_one("project_by_name", {"name": spec.name})

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from planner.core.errors import InvalidInputError
+from planner.storage.attached.install import refuse_when_attached
 from planner.storage.database import Database, Queries, Row
 from planner.storage.plans import lock_project
-from planner.storage.projects import project_by_id
+from planner.storage.projects import project_by_id, refresh_projects
 
 
 async def projects_overview(conn: Queries) -> list[Row]:
     """Every project by name: id, name, repo_path, plan_version and batches (None without a plan),
     tasks and tasks_done."""
+    await refresh_projects(conn)
     return await conn.fetch_all("projects_overview")
 
 
@@ -26,6 +28,7 @@ async def delete_project(db: Database, project_id: str) -> Row:
     NotFoundError when there is no such project (then nothing is deleted).
     """
     async with db.transaction() as conn:
+        await refuse_when_attached(conn, "delete a project")
         await lock_project(conn, project_id)
         row = await project_by_id(conn, project_id)
         await conn.execute("project_delete", {"project_id": project_id})
@@ -43,6 +46,7 @@ async def mark_tasks_done(db: Database, project_id: str, keys: Sequence[str]) ->
     if not wanted:
         raise InvalidInputError("no task keys given: name at least one task to mark done")
     async with db.transaction() as conn:
+        await refuse_when_attached(conn, "mark tasks done")
         await lock_project(conn, project_id)
         await project_by_id(conn, project_id)
         found = {

@@ -9,7 +9,21 @@ from typing import Any
 from uuid import UUID
 
 from planner.core.errors import DatabaseError, NotFoundError
+from planner.storage.attached.install import refuse_when_attached
 from planner.storage.database import Queries, Row
+
+
+async def refresh_projects(conn: Queries) -> None:
+    """Attached mode: bring execplan's projects and sessions up to date with the orchestrator's
+    (in execplan's own database: nothing). Every question about which projects there are asks this
+    first."""
+    await conn.execute("sync_projects")
+
+
+async def refresh_project(conn: Queries, project_id: str | UUID) -> None:
+    """Attached mode: bring one project's epics, tasks and dependencies up to date (under its
+    lock); a dependency naming no task of the project is an InvalidInputError, nothing written."""
+    await conn.execute("sync_project", {"project_id": project_id})
 
 
 async def project_by_id(conn: Queries, project_id: str | UUID) -> Row:
@@ -27,6 +41,7 @@ async def project_named(conn: Queries, name: str) -> Row | None:
 
 async def resolve_project(conn: Queries, ref: str) -> Row:
     """The project named `ref`, or whose id is `ref`; NotFoundError names what was looked for."""
+    await refresh_projects(conn)
     row = await project_named(conn, ref)
     if row is None:
         try:
@@ -42,6 +57,7 @@ async def resolve_project(conn: Queries, ref: str) -> Row:
 
 async def list_projects(conn: Queries) -> list[Row]:
     """Every project: id, name and repository path."""
+    await refresh_projects(conn)
     return await conn.fetch_all("projects_list")
 
 
@@ -74,6 +90,7 @@ async def store_session(
     conn: Queries, project_id: str | UUID, number: int, session_type: str, status: str
 ) -> Row:
     """Create or update session `number` of the project; the stored row."""
+    await refuse_when_attached(conn, "record a session")
     await project_by_id(conn, project_id)
     row = await conn.fetch_one(
         "session_upsert",
@@ -95,9 +112,11 @@ async def plan_document_text(conn: Queries, project_id: str | UUID) -> tuple[str
 
 async def needs_plan(conn: Queries, project_id: str) -> bool:
     """Whether the project's Session 0 completed after its latest plan."""
+    await refresh_projects(conn)
     return bool(await conn.fetch_value("project_needs_plan", {"project_id": project_id}))
 
 
 async def needing_plan(conn: Queries) -> list[str]:
     """The ids of the projects whose Session 0 completed after their latest plan."""
+    await refresh_projects(conn)
     return [str(row["id"]) for row in await conn.fetch_all("projects_needing_plan")]

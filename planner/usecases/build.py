@@ -25,7 +25,7 @@ from planner.core.settings import Settings, load_settings
 from planner.predictors.default import default_predictor
 from planner.storage.database import Database
 from planner.storage.plans import get_overrides, get_tasks_for_planning, lock_project, save_execution_plan
-from planner.storage.projects import project_by_id
+from planner.storage.projects import project_by_id, refresh_project, refresh_projects
 
 
 async def build_plan(
@@ -45,6 +45,7 @@ async def build_plan(
     predictor = predictor or default_predictor(db)
     progress = progress or Progress()
     planner = Planner(settings, predictor, progress, search)
+    await refresh_projects(db)
     project = await project_by_id(db, project_id)
     await _check_repository(project)
     # before the transaction: preparing may need connections of its own
@@ -53,6 +54,7 @@ async def build_plan(
     async with db.transaction() as conn:
         with progress.stage("load"):
             await lock_project(conn, project_id)
+            await refresh_project(conn, project_id)
             project = await project_by_id(conn, project_id)
             tasks = await get_tasks_for_planning(conn, project_id)
         with progress.stage("predict"):
