@@ -40,7 +40,7 @@ RETURNING id;
 
 -- name: project_lock
 -- Serialises work on one project (imports, plan builds) for the length of the transaction.
-SELECT pg_advisory_xact_lock(hashtextextended('execplan_project:' || %(project_id)s::text, 0));
+SELECT pg_advisory_xact_lock(execplan_project_lock_key_v1(%(project_id)s::uuid));
 
 -- name: epics_upsert
 -- Creates or updates a project's epics by key, from a JSON array of {key, name, description, priority}.
@@ -441,5 +441,17 @@ DROP TRIGGER execplan_session_completed ON execplan.sessions;
 SELECT execplan_sync_projects_v1();
 
 -- name: sync_project
--- Attached mode: refresh one project's epics, tasks and dependencies (else nothing).
-SELECT execplan_sync_project_v1(%(project_id)s);
+-- Attached mode: refresh one project's epics, tasks and dependencies (else nothing); under its lock.
+SELECT execplan_sync_project_v1(%(project_id)s, true);
+
+-- name: sync_project_if_free
+-- Attached mode, for reads: refresh one project unless work on it holds its lock (a build, which
+-- refreshes it itself); a dependency that cannot be read is left out, not refused.
+SELECT execplan_sync_project_v1(%(project_id)s::uuid, false)
+WHERE pg_try_advisory_xact_lock(execplan_project_lock_key_v1(%(project_id)s::uuid));
+
+-- name: sync_projects_if_free
+-- Attached mode, for the overview: refresh every project no work holds, as sync_project_if_free.
+SELECT execplan_sync_project_v1(p.id, false)
+FROM projects p
+WHERE pg_try_advisory_xact_lock(execplan_project_lock_key_v1(p.id));

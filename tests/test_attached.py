@@ -315,12 +315,23 @@ async def test_the_service_answers_for_the_orchestrators_projects(orchestrator_u
     ids = fill(orchestrator_url, repo)
     assert await attach_cli(orchestrator_url) == 0
     async with served_app(orchestrator_url) as served, httpx.AsyncClient(base_url=served.base_url) as api:
-        listed = (await api.get("/api/projects")).json()
-        assert [p["name"] for p in (listed["projects"] if isinstance(listed, dict) else listed)] == ["shop"]
+        assert [p["name"] for p in (await api.get("/api/projects")).json()] == ["shop"]
+        # read before any build: the orchestrator's tasks, with both kinds of dependency
+        tasks = {t["id"]: t for t in (await api.get(f"/api/projects/{ids['project']}/tasks")).json()}
+        assert set(tasks) == {ids[k] for k in ("T1", "T2", "T3", "T4")}
+        assert {d["task_id"] for d in tasks[ids["T4"]]["depends_on"]} == {ids["T1"], ids["T3"]}
+        assert tasks[ids["T1"]]["key"] == str(ids["T1"])
+        with psycopg.connect(orchestrator_url, autocommit=True) as conn:  # the orchestrator goes on
+            conn.execute("UPDATE tasks SET done = true WHERE id = %s", (ids["T3"],))
+        tasks = {t["id"]: t for t in (await api.get(f"/api/projects/{ids['project']}/tasks")).json()}
+        assert tasks[ids["T3"]]["done"] is True
         assert (await api.post(f"/api/projects/{ids['project']}/execution-plan/build")).status_code == 202
-        await wait_for_plan(orchestrator_url, ids["project"])
-        tasks = (await api.get(f"/api/projects/{ids['project']}/tasks")).json()
-        assert len(tasks["tasks"] if isinstance(tasks, dict) else tasks) == 4
+        plan = await wait_for_plan(orchestrator_url, ids["project"])
+        assert ids["T3"] not in {t["id"] for t in plan["tasks"]}  # done: not planned
+        refused = await api.put(
+            f"/api/projects/{ids['project']}/sessions/1", json={"type": "coding", "status": "running"}
+        )
+        assert refused.status_code == 422 and "attached to an orchestrator" in refused.json()["detail"]
 
 
 def _write(path: Path, text: str) -> Path:

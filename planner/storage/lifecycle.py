@@ -12,13 +12,13 @@ from planner.core.errors import InvalidInputError
 from planner.storage.attached.install import refuse_when_attached
 from planner.storage.database import Database, Queries, Row
 from planner.storage.plans import lock_project
-from planner.storage.projects import project_by_id, refresh_projects
+from planner.storage.projects import project_by_id, refresh_all_for_reading
 
 
 async def projects_overview(conn: Queries) -> list[Row]:
     """Every project by name: id, name, repo_path, plan_version and batches (None without a plan),
     tasks and tasks_done."""
-    await refresh_projects(conn)
+    await refresh_all_for_reading(conn)
     return await conn.fetch_all("projects_overview")
 
 

@@ -26,6 +26,18 @@ async def refresh_project(conn: Queries, project_id: str | UUID) -> None:
     await conn.execute("sync_project", {"project_id": project_id})
 
 
+async def refresh_project_for_reading(conn: Queries, project_id: str | UUID) -> None:
+    """Attached mode: bring one project up to date for a read, unless a build holds it (which
+    brings it up to date itself); dependencies that cannot be read are left out, not refused."""
+    await conn.execute("sync_project_if_free", {"project_id": project_id})
+
+
+async def refresh_all_for_reading(conn: Queries) -> None:
+    """Attached mode: every project up to date for the overview, as `refresh_project_for_reading`."""
+    await refresh_projects(conn)
+    await conn.execute("sync_projects_if_free")
+
+
 async def project_by_id(conn: Queries, project_id: str | UUID) -> Row:
     """The project's row; NotFoundError when there is none."""
     row = await conn.fetch_one("project_by_id", {"id": project_id})
@@ -64,12 +76,14 @@ async def list_projects(conn: Queries) -> list[Row]:
 async def epics_of(conn: Queries, project_id: str | UUID) -> list[Row]:
     """The project's epics, by priority (NotFoundError for no such project)."""
     await project_by_id(conn, project_id)
+    await refresh_project_for_reading(conn, project_id)
     return await conn.fetch_all("epics_of_project", {"project_id": project_id})
 
 
 async def tasks_of(conn: Queries, project_id: str | UUID) -> list[Row]:
     """All of the project's tasks, done or not, each with `depends_on`: the tasks it depends on."""
     await project_by_id(conn, project_id)
+    await refresh_project_for_reading(conn, project_id)
     tasks = await conn.fetch_all("tasks_of_project", {"project_id": project_id})
     dependencies = await conn.fetch_all("dependencies_of_project", {"project_id": project_id})
     depends_on: dict[int, list[dict[str, Any]]] = {}

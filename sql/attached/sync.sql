@@ -31,8 +31,8 @@ $$;
 
 -- One project's epics, tasks and dependencies (call under the project's lock). A dependency
 -- that names no task of the project, or the task itself, is refused (SQLSTATE EP002), naming
--- both; the caller's transaction then writes nothing.
-CREATE OR REPLACE FUNCTION execplan.execplan_sync_project_v1(p_project_id uuid)
+-- both, and the caller's transaction then writes nothing; or, not `p_strict` (for reads), left out.
+CREATE OR REPLACE FUNCTION execplan.execplan_sync_project_v1(p_project_id uuid, p_strict boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = execplan, pg_catalog
@@ -53,7 +53,7 @@ BEGIN
                           WHERE o.project_id = p_project_id AND o.id::text = d.depends_on))
     ORDER BY d.task_id, d.depends_on
     LIMIT 1;
-    IF FOUND THEN
+    IF FOUND AND p_strict THEN
         RAISE EXCEPTION USING ERRCODE = 'EP002', MESSAGE = CASE
             WHEN bad.depends_on = bad.task_id::text
                 THEN format('task %s depends on itself', bad.task_id)
@@ -102,7 +102,7 @@ BEGIN
     SELECT DISTINCT ON (d.task_id, o.id) d.task_id, o.id, d.dependency_type
     FROM source_dependencies d
     JOIN source_tasks o ON o.project_id = p_project_id AND o.id::text = d.depends_on
-    WHERE d.project_id = p_project_id
+    WHERE d.project_id = p_project_id AND o.id <> d.task_id
     ORDER BY d.task_id, o.id, d.dependency_type;
 END;
 $$;

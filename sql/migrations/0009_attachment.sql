@@ -10,6 +10,10 @@ CREATE TABLE attachment (
     attached_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- The key of a project's advisory lock (planner/storage/plans.lock_project), in one place.
+CREATE FUNCTION execplan_project_lock_key_v1(p_project_id uuid) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT hashtextextended('execplan_project:' || p_project_id::text, 0) $$;
+
 CREATE FUNCTION execplan_sync_projects_v1() RETURNS void LANGUAGE plpgsql AS $$ BEGIN END; $$;
 
-CREATE FUNCTION execplan_sync_project_v1(p_project_id uuid) RETURNS void LANGUAGE plpgsql AS $$ BEGIN END; $$;
+CREATE FUNCTION execplan_sync_project_v1(p_project_id uuid, p_strict boolean) RETURNS void LANGUAGE plpgsql AS $$ BEGIN END; $$;
