@@ -36,6 +36,7 @@ from analyzer import (
     Tally,
 )
 from analyzer.build_progress import Report
+from analyzer.gc_pause import settle_long_lived
 from planner.storage.database import Connection, Database
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,7 @@ async def refresh_index(
         _warm[key] = index
         while len(_warm) > WARM_INDEXES:
             _warm.popitem(last=False)
+        settle_long_lived()
     if on_progress is not None:
         on_progress(1.0)
     return index, report

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from analyzer import repository_problem
+from analyzer.gc_pause import no_cycle_collection
 from planner.core.batches import SearchConfig
 from planner.core.errors import InvalidInputError
 from planner.core.model import ExecutionPlan
@@ -57,11 +58,13 @@ async def build_plan(
             await refresh_project(conn, project_id)
             project = await project_by_id(conn, project_id)
             tasks = await get_tasks_for_planning(conn, project_id)
-        with progress.stage("predict"):
-            predicted = await predictor.predict(project["repo_path"], tasks)
-        tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
-        # CPU work: in a thread, so that the loop goes on (sending the progress events)
-        plan = await asyncio.to_thread(planner.plan, str(project["id"]), tasks)
+        # a build makes many objects and frees them by reference counting: no cycle collection
+        with no_cycle_collection():
+            with progress.stage("predict"):
+                predicted = await predictor.predict(project["repo_path"], tasks)
+            tasks = [replace(t, predicted_files=predicted.get(t.id, ())) for t in tasks]
+            # CPU work: in a thread, so that the loop goes on (sending the progress events)
+            plan = await asyncio.to_thread(planner.plan, str(project["id"]), tasks)
         with progress.stage("save"):
             overrides = await get_overrides(conn, project_id)
             if overrides:
