@@ -310,11 +310,18 @@ def parser() -> argparse.ArgumentParser:
     done = sub.add_parser(
         "done", help="mark tasks done and rebuild the plan",
         description="Mark the project's tasks of these keys done, then build its plan again. An "
-                    "unknown key is named and nothing is marked.",
+                    "unknown key is named and nothing is marked. The files each task really changed "
+                    "are recorded, for later builds to learn from: --files, else the commits on its "
+                    "branch (named as its worktree) that name its key, else its branch's changes when "
+                    "it is the only task of its worktree left.",
     )  # fmt: skip
     done.add_argument("project", help="project name or id")
     done.add_argument("tasks", nargs="+", metavar="TASK", help="the key of a task")
     done.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
+    done.add_argument(
+        "--files", nargs="+", metavar="PATH",
+        help="the files the one task named really changed (default: read from its branch)",
+    )  # fmt: skip
     done.set_defaults(run=cmd_done)
     backtest = sub.add_parser(
         "backtest", help="replay a repository's history as task sets and score the plans"
