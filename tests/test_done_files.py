@@ -18,7 +18,7 @@ from tests.conftest import commit_files, git, make_repo
 from tests.test_api_support import api_client, built_plan, create_project
 from tests.test_cli import run, use_db, write_tasks  # noqa: F401  (use_db: a fixture)
 
-TASKS = [
+TASKS: list[dict[str, Any]] = [
     {"key": "T1", "epic": "E1", "description": "Orders in api/orders.py"},
     {"key": "T2", "epic": "E1", "description": "Users in api/users.py"},
     {"key": "T3", "epic": "E2", "description": "Pool in core/database.py", "estimated_minutes": 90},
@@ -143,7 +143,10 @@ async def test_api_records_given_files_and_commits_naming_the_key(db_url: str, r
         on_branch(repo, branch, [({"core/database.py": "POOL = 2\n"}, "Pool (T1)"), ({"x.txt": "x"}, "T10")])
         url = f"/api/projects/{project_id}/tasks/done"
         bad = await client.post(url, json={"keys": ["T1"], "files": {"T4": ["web/app.js"]}})
-        assert bad.status_code == 422 and "'T4', which is not among the tasks marked done" in bad.json()["detail"]
+        assert (
+            bad.status_code == 422
+            and "'T4', which is not among the tasks marked done" in bad.json()["detail"]
+        )
         bad = await client.post(url, json={"keys": ["T4"], "files": {"T4": ["/etc/passwd"]}})
         assert bad.status_code == 422 and "\n" not in bad.json()["detail"]
         response = await client.post(url, json={"keys": ["T1", "T4"], "files": {"T4": ["web/app.js"]}})
