@@ -127,6 +127,12 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
 def cmd_backtest(args: argparse.Namespace) -> int:
     from api.cli.backtest_report import run_backtest
 
+    if args.project is not None:
+        from api.cli.backtest_project import cmd_backtest_project
+
+        asyncio.run(_run(cmd_backtest_project, args))
+        return 0
+
     return run_backtest(
         Path(args.repo), size=args.size, windows=args.windows, seed=args.seed, rev=args.rev,
         settings=load_settings(max_worktrees=args.max_worktrees),
@@ -326,7 +332,15 @@ def parser() -> argparse.ArgumentParser:
     backtest = sub.add_parser(
         "backtest", help="replay a repository's history as task sets and score the plans"
     )
-    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory); required")
+    source = backtest.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--repo", help="a git repository (or bare git directory) (default: none; this or --project)"
+    )
+    source.add_argument(
+        "--project",
+        help="a project (name or id): the predictor on its done tasks, uncalibrated and calibrated on "
+        "the others (default: none; this or --repo)",
+    )
     backtest.add_argument("--size", type=int, default=16, help="tasks per window")
     backtest.add_argument("--windows", type=int, default=8, help="number of windows")
     backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")
