@@ -45,9 +45,9 @@ async def mark_done(
     explicitly, by key; checked, `where` naming them in an error); one Recorded per task, in the
     order of `keys`. Nothing is written when a key or a file list is wrong."""
     wanted = list(dict.fromkeys(keys))
-    explicit = check_files(files or {}, wanted, where)
     project = await project_by_id(db, project_id)
     await refuse_when_attached(db, "mark tasks done")
+    explicit = check_files(files or {}, wanted, where)
     rows = await db.fetch_all("tasks_of_project", {"project_id": project_id})
     tasks = {row["key"]: row for row in rows}
     key_of = {row["id"]: row["key"] for row in rows}
