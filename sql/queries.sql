@@ -398,8 +398,46 @@ SELECT id, key, done FROM tasks WHERE project_id = %(project_id)s AND key = ANY 
 ORDER BY id;
 
 -- name: tasks_mark_done
--- Marks the tasks of a project whose key is in the given list done.
-UPDATE tasks SET done = true WHERE project_id = %(project_id)s AND key = ANY (%(keys)s::text[]);
+-- Marks the tasks of a project whose key is in the given list done; a task not done yet keeps the
+-- files predicted for it then in metadata.predicted_files_at_done (what calibration compares).
+UPDATE tasks
+SET done = true,
+    metadata = CASE WHEN NOT done AND metadata ? 'predicted_files'
+                    THEN jsonb_set(metadata, '{predicted_files_at_done}', metadata -> 'predicted_files', true)
+                    ELSE metadata END
+WHERE project_id = %(project_id)s AND key = ANY (%(keys)s::text[]);
+
+-- name: tasks_record_actual_files
+-- Records the files tasks really changed, from a JSON array of {id, files, source, branch}.
+UPDATE tasks t
+SET metadata = t.metadata || jsonb_build_object(
+        'actual_files', x.files, 'actual_files_source', x.source, 'actual_files_branch', x.branch)
+FROM jsonb_to_recordset(%(tasks)s::jsonb) AS x(id integer, files jsonb, source text, branch text)
+WHERE t.id = x.id AND t.project_id = %(project_id)s;
+
+-- name: task_worktrees
+-- The worktrees the given tasks were assigned in every stored plan version, newest first.
+SELECT a.key::integer AS task_id, a.value AS worktree, max(h.version) AS version
+FROM execution_plan_history h, jsonb_each_text(h.plan -> 'worktree_assignments') AS a
+WHERE h.project_id = %(project_id)s AND a.key = ANY (%(task_ids)s::text[])
+GROUP BY a.key, a.value
+ORDER BY task_id, version DESC;
+
+-- name: worktree_members
+-- Every task any stored plan version assigned to one of the given worktrees.
+SELECT DISTINCT a.value AS worktree, a.key::integer AS task_id
+FROM execution_plan_history h, jsonb_each_text(h.plan -> 'worktree_assignments') AS a
+WHERE h.project_id = %(project_id)s AND a.value = ANY (%(worktrees)s::text[])
+ORDER BY worktree, task_id;
+
+-- name: tasks_done_with_actual_files
+-- A project's done tasks whose actual files are recorded, with the files predicted for them.
+SELECT id, key, description, action, metadata ->> 'title' AS title,
+       metadata -> 'actual_files' AS actual_files,
+       coalesce(metadata -> 'predicted_files_at_done', metadata -> 'predicted_files') AS predicted_files
+FROM tasks
+WHERE project_id = %(project_id)s AND done AND jsonb_typeof(metadata -> 'actual_files') = 'array'
+ORDER BY id;
 
 -- name: attachment_get
 -- The profile this database is attached with, if any (attached mode: schema execplan).

@@ -127,6 +127,12 @@ async def cmd_demo(db: Database, args: argparse.Namespace, out: Console) -> None
 def cmd_backtest(args: argparse.Namespace) -> int:
     from api.cli.backtest_report import run_backtest
 
+    if args.project is not None:
+        from api.cli.backtest_project import cmd_backtest_project
+
+        asyncio.run(_run(cmd_backtest_project, args))
+        return 0
+
     return run_backtest(
         Path(args.repo), size=args.size, windows=args.windows, seed=args.seed, rev=args.rev,
         settings=load_settings(max_worktrees=args.max_worktrees),
@@ -310,16 +316,31 @@ def parser() -> argparse.ArgumentParser:
     done = sub.add_parser(
         "done", help="mark tasks done and rebuild the plan",
         description="Mark the project's tasks of these keys done, then build its plan again. An "
-                    "unknown key is named and nothing is marked.",
+                    "unknown key is named and nothing is marked. The files each task really changed "
+                    "are recorded, for later builds to learn from: --files, else the commits on its "
+                    "branch (named as its worktree) that name its key, else its branch's changes when "
+                    "it is the only task of its worktree left.",
     )  # fmt: skip
     done.add_argument("project", help="project name or id")
     done.add_argument("tasks", nargs="+", metavar="TASK", help="the key of a task")
     done.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
+    done.add_argument(
+        "--files", nargs="+", metavar="PATH",
+        help="the files the one task named really changed (default: read from its branch)",
+    )  # fmt: skip
     done.set_defaults(run=cmd_done)
     backtest = sub.add_parser(
         "backtest", help="replay a repository's history as task sets and score the plans"
     )
-    backtest.add_argument("--repo", required=True, help="a git repository (or bare git directory); required")
+    source = backtest.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--repo", help="a git repository (or bare git directory) (default: none; this or --project)"
+    )
+    source.add_argument(
+        "--project",
+        help="a project (name or id): the predictor on its done tasks, uncalibrated and calibrated on "
+        "the others (default: none; this or --repo)",
+    )
     backtest.add_argument("--size", type=int, default=16, help="tasks per window")
     backtest.add_argument("--windows", type=int, default=8, help="number of windows")
     backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")

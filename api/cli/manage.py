@@ -13,12 +13,18 @@ from rich.table import Table
 
 from api.cli.render import render_why
 from api.cli.terminal import markup
+from planner.core.done_files import Recorded
+from planner.core.errors import InvalidInputError
 from planner.core.progress import Progress
 from planner.core.settings import Settings, load_settings
 from planner.storage.database import Database
-from planner.storage.lifecycle import delete_project, mark_tasks_done, projects_overview
+from planner.storage.lifecycle import delete_project, projects_overview
 from planner.storage.projects import resolve_project
 from planner.usecases.build import build_plan
+from planner.usecases.done import mark_done
+
+SHOWN_FILES = 5
+"""Files of a task named after `done` (then how many more)."""
 
 
 async def build_and_report(db: Database, project: dict[str, Any], settings: Settings, out: Console) -> None:
@@ -76,8 +82,29 @@ async def cmd_delete(db: Database, args: argparse.Namespace, out: Console) -> No
 
 async def cmd_done(db: Database, args: argparse.Namespace, out: Console) -> None:
     settings = load_settings(max_worktrees=args.max_worktrees)  # bad settings: nothing marked
+    if args.files is not None and len(set(args.tasks)) != 1:
+        raise InvalidInputError("--files: name exactly one task with it (the files that task changed)")
     project = await resolve_project(db, args.project)
-    marked = await mark_tasks_done(db, str(project["id"]), args.tasks)
-    keys = ", ".join(markup(task["key"]) for task in marked)
+    given = {args.tasks[0]: args.files} if args.files is not None else None
+    marked = await mark_done(db, str(project["id"]), args.tasks, given, where="--files")
+    keys = ", ".join(markup(task.key) for task in marked)
     out.print(f"marked done in {markup(project['name'])}: {keys}", highlight=False)
+    for task in marked:
+        out.print(recorded_line(task), highlight=False, soft_wrap=True)
     await build_and_report(db, project, settings, out)
+
+
+def recorded_line(task: Recorded) -> str:
+    """What was recorded of a task marked done, in one line (markup-safe)."""
+    if task.actual is None:
+        return f"  {markup(task.key)}: nothing recorded: {markup(task.note)}"
+    files = task.actual.files
+    named = ", ".join(markup(f) for f in files[:SHOWN_FILES])
+    more = f" and {len(files) - SHOWN_FILES} more" if len(files) > SHOWN_FILES else ""
+    source = {
+        "explicit": "as given",
+        "commits": f"from the commits naming it on branch {markup(task.actual.branch or '')}",
+        "worktree": f"from branch {markup(task.actual.branch or '')}, the only task of its worktree left",
+    }[task.actual.source]
+    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    return f"  {markup(task.key)}: {count} recorded {source}: {named}{more}"

@@ -43,7 +43,25 @@ def _header(view: PlanView, console: Console) -> None:
         f"est. {_minutes(int(meta.get('estimated_duration', 0)))} "
         f"vs {_minutes(int(meta.get('estimated_serial_duration', 0)))} one by one"
     )
+    learned = calibration_line(meta.get("calibration"))
+    if learned:
+        console.print(learned, markup=False, highlight=False)
     render_why(plan, console)
+
+
+def calibration_line(learned: object) -> str:
+    """What the plan learnt from the project's done tasks (`metadata.calibration`), in one line;
+    empty when it learnt nothing."""
+    if not isinstance(learned, dict):
+        return ""
+    history = f"{learned.get('history_tasks', 0)} done tasks as history"
+    if learned.get("used"):
+        return (
+            f"learned: {history}; threshold {learned.get('threshold')} (default "
+            f"{learned.get('default_threshold')}) and conflict strengths calibrated on "
+            f"{learned.get('tasks')} of them (F1 {learned.get('f1')} vs {learned.get('f1_default')})"
+        )
+    return f"learned: {history}; too few to calibrate ({learned.get('tasks')} of {learned.get('min_tasks')})"
 
 
 def conflict_pair(view: PlanView, conflict: FileConflict) -> str:

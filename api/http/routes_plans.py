@@ -27,16 +27,16 @@ from api.http.schemas import (
     ErrorBody,
     ExecutionPlanDoc,
     PlanPatch,
-    TaskRef,
+    TaskMarkedDone,
     TasksDone,
     TasksMarkedDone,
 )
 from planner.core.errors import InvalidInputError, NotFoundError
 from planner.core.overrides import Overrides
 from planner.storage import projects as stored
-from planner.storage.lifecycle import mark_tasks_done
 from planner.usecases.adjust import adjust_plan
 from planner.usecases.automation import announce, plan_summary
+from planner.usecases.done import mark_done as mark_tasks_done
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +124,26 @@ async def mark_done(
 ) -> TasksMarkedDone:
     """Mark tasks done by key, then rebuild the plan in the background (as POST …/build does).
 
-    A key that is not one of the project's tasks is a 422 naming it, and nothing is marked. The
-    answer names the tasks marked and the build's id; follow the build on the WebSocket.
+    A key that is not one of the project's tasks, or a bad file list, is a 422 naming it, and
+    nothing is marked. The files each task really changed are recorded: those of `files`, else
+    read from its branch (named as its worktree). The answer names the tasks marked, what was
+    recorded of each, and the build's id; follow the build on the WebSocket.
     """
-    marked = await mark_tasks_done(db, str(project_id), body.keys)
+    marked = await mark_tasks_done(db, str(project_id), body.keys, body.files, where="files")
     # a build running now may have read the tasks before: it is followed by one more
     build_id, already_running = await builds.request(str(project_id), changed=True)
     return TasksMarkedDone(
         project_id=project_id,
-        tasks=[TaskRef(id=task["id"], key=task["key"]) for task in marked],
+        tasks=[
+            TaskMarkedDone(
+                id=task.id,
+                key=task.key,
+                actual_files=None if task.actual is None else list(task.actual.files),
+                actual_files_source=None if task.actual is None else task.actual.source,
+                note=task.note,
+            )
+            for task in marked
+        ],
         build_id=build_id,
         already_running=already_running,
     )

@@ -218,9 +218,14 @@ class BuildAccepted(BaseModel):
 
 
 class TasksDone(Body):
-    """Tasks to mark done, by key."""
+    """Tasks to mark done, by key, and (optionally) the files some of them really changed."""
 
     keys: list[str] = Field(min_length=1, description="the keys of the project's tasks to mark done")
+    files: dict[str, list[str]] | None = Field(
+        default=None,
+        description="per key (one of `keys`), the files that task really changed, relative to the "
+        "repository's top; a task not named here has them read from its branch (named as its worktree)",
+    )
 
 
 class TaskRef(BaseModel):
@@ -228,9 +233,20 @@ class TaskRef(BaseModel):
     key: str
 
 
+class TaskMarkedDone(TaskRef):
+    actual_files: list[str] | None = Field(
+        description="the files recorded as what the task really changed; null: none recorded"
+    )
+    actual_files_source: Literal["explicit", "commits", "worktree"] | None = Field(
+        description="where they came from: the body, the commits on its branch naming its key, or "
+        "its branch when it was the only task of its worktree left"
+    )
+    note: str = Field(description="why nothing was recorded (empty when files were)")
+
+
 class TasksMarkedDone(BaseModel):
     project_id: UUID
-    tasks: list[TaskRef] = Field(description="the tasks marked done (each key once)")
+    tasks: list[TaskMarkedDone] = Field(description="the tasks marked done (each key once)")
     build_id: str = Field(description="the rebuild of the plan: follow it on the WebSocket")
     already_running: bool = Field(description="true: a build of this project was already running; its id")
 

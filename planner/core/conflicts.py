@@ -6,7 +6,9 @@ root directory does not count; `potential` when a file of one imports a file of 
 two often change together. A conflict's strength is the chance that the two tasks really meet
 there, reading confidences as independent probabilities: the noisy-or, over the files (or
 directories, or related file pairs) where they meet, of the product of the two tasks'
-confidences (times the relation's strength); same_directory is scaled down. A pair splits when
+confidences (times the relation's strength); same_directory is scaled down. With a calibration
+from the project's done tasks, each confidence is first read as the chance observed there
+(`footprint`'s `chance`). A pair splits when
 its type is in `split_on` and its strength reaches `min_strength`; each pair is reported once:
 as the first of its types that splits, else as the strongest of its types.
 
@@ -65,19 +67,26 @@ def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
-def footprint(predicted: Sequence[PredictedFile]) -> Footprint:
+Chance = Callable[[float], float]
+"""A predicted file's confidence read as the chance that it is really changed (calibrated from
+done tasks: `planner.core.calibration`)."""
+
+
+def footprint(predicted: Sequence[PredictedFile], chance: Chance | None = None) -> Footprint:
+    """What `predicted` covers, each confidence read through `chance` when given."""
     files: dict[str, float] = {}
     directories: dict[str, float] = {}
     named: set[str] = set()
     for entry in predicted:
+        confidence = entry.confidence if chance is None else chance(entry.confidence)
         if entry.path.endswith("/"):
             directory = entry.path.rstrip("/")
             named.add(directory)
         else:
-            files[entry.path] = max(files.get(entry.path, 0.0), entry.confidence)
+            files[entry.path] = max(files.get(entry.path, 0.0), confidence)
             directory = _parent(entry.path)
         if directory:
-            directories[directory] = max(directories.get(directory, 0.0), entry.confidence)
+            directories[directory] = max(directories.get(directory, 0.0), confidence)
     ranked = tuple(sorted(files.items(), key=lambda item: -item[1]))
     return Footprint(files, directories, frozenset(named), ranked)
 
@@ -168,11 +177,12 @@ def find_conflicts(
     config: ConflictConfig | None = None,
     friendly: Friendly | None = None,
     split_friendly: bool = False,
+    chance: Chance | None = None,
 ) -> list[FileConflict]:
     """Every conflicting pair among `tasks` (ids ascending), once: its first splitting type, if any,
     else its strongest type. Only pairs that can meet are compared (`candidate_pairs`)."""
     config = config or DEFAULT_CONFIG
-    prints = {t.id: footprint(t.predicted_files) for t in tasks}
+    prints = {t.id: footprint(t.predicted_files, chance) for t in tasks}
     by_id = {t.id: t for t in tasks}
     found: list[FileConflict] = []
     for a, b in candidate_pairs(tasks, prints, config, related):

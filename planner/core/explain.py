@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.core.batches import SearchConfig, split_level
-from planner.core.conflicts import Footprint, Friendly, conflicts_between, footprint
+from planner.core.conflicts import Chance, Footprint, Friendly, conflicts_between, footprint
 from planner.core.model import CONFLICT_TYPES, ExecutionBatch, FileConflict
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
@@ -118,9 +118,15 @@ class _Level:
 
 class _Context:
     def __init__(
-        self, tasks: Mapping[int, PlanningTask], splits: Splits, settings: Settings, friendly: Friendly | None
+        self,
+        tasks: Mapping[int, PlanningTask],
+        splits: Splits,
+        settings: Settings,
+        friendly: Friendly | None,
+        chance: Chance | None = None,
     ) -> None:
         self.tasks = tasks
+        self.chance = chance
         self.splits = splits
         self.friendly = friendly
         self.capacity = settings.capacity
@@ -140,7 +146,7 @@ class _Context:
             task = self.tasks[task_id]
             kept = tuple(p for p in task.predicted_files if p.path not in removed)
             task = replace(task, predicted_files=kept)
-            found = self._without[key] = (task, footprint(task.predicted_files))
+            found = self._without[key] = (task, footprint(task.predicted_files, self.chance))
         return found
 
     def minutes(self, task_id: int) -> int:
@@ -155,12 +161,14 @@ def explain_plan(
     settings: Settings,
     friendly: Friendly | None = None,
     groups: Mapping[int, int] | None = None,
+    chance: Chance | None = None,
 ) -> list[dict[str, Any]]:
     """The reasons the plan of `batches` (each with its worktrees) is less parallel than the
     dependency levels of `tasks` allow, most costly first; empty when it is as parallel.
     `friendly` tells merge-friendly files, as the conflicts were found with; `groups` the level
-    or slice each task was packed with (by default its level)."""
-    ctx = _Context(tasks, splits, settings, friendly)
+    or slice each task was packed with (by default its level); `chance` reads confidences as the
+    conflicts were found with (a calibration's)."""
+    ctx = _Context(tasks, splits, settings, friendly, chance)
     placed = {t for batch, _ in batches for t in batch.task_ids if t in tasks}
     group = dict(groups) if groups is not None else {t: tasks[t].level for t in placed}
     levels: dict[int, _Level] = {}

@@ -14,7 +14,9 @@ from typing import Any
 
 from analyzer.merge_friendly import by_name
 from planner.core.batches import SearchConfig, slices, split_level
+from planner.core.calibration import Calibration
 from planner.core.conflicts import (
+    Chance,
     ConflictConfig,
     Footprint,
     Related,
@@ -45,8 +47,11 @@ class Planner:
         predictor: FilePredictor | None = None,
         progress: Progress | None = None,
         search: SearchConfig | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.search = search or SearchConfig()
+        self.calibration = calibration
+        self._chance: Chance | None = None if calibration is None else calibration.chance
         self.progress = progress or Progress()
         self.settings = settings or Settings()
         self.predictor: FilePredictor | None = predictor
@@ -235,7 +240,7 @@ class Planner:
     def _footprint(self, task: PlanningTask) -> Footprint:
         found = self._footprints.get(task.id)
         if found is None:
-            found = self._footprints[task.id] = footprint(task.predicted_files)
+            found = self._footprints[task.id] = footprint(task.predicted_files, self._chance)
         return found
 
     def _meets(self, task: PlanningTask, members: Sequence[PlanningTask]) -> bool:
@@ -343,5 +348,6 @@ class Planner:
                 self.settings,
                 self.is_merge_friendly,
                 self._group_of,
+                self._chance,
             ),
         }

@@ -7,7 +7,7 @@ core only reads what a prepared predictor already knows (`merge_friendly`, `rela
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from planner.core.model import PredictedFile
 from planner.core.tasks import PlanningTask
@@ -38,3 +38,16 @@ class FilePredictor(Protocol):
         """The files of the last prepared repository that change with `path` (co-change,
         imports), each with its evidence and strength; empty when the predictor knows none."""
         ...
+
+
+@runtime_checkable
+class LearningPredictor(FilePredictor, Protocol):
+    """A predictor that also learns from the project's done tasks (the default one does): `learn`
+    is given, before `predict`, each done task's (key, text, files it really changed) — empty for
+    none, which must leave its predictions exactly as they were; `threshold` is the least
+    confidence it keeps, below which calibration cannot go (`planner.core.calibration`)."""
+
+    @property
+    def threshold(self) -> float: ...
+
+    def learn(self, done: Sequence[tuple[str, str, tuple[str, ...]]]) -> None: ...

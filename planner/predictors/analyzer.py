@@ -5,6 +5,10 @@ all its tasks, so the paths it names say nothing of which task changes them. The
 refreshed (incrementally) once per build. The
 predictor also says how two files are related — one imports the other, or they often change
 together — which the conflict rule reports as `potential` conflicts.
+
+It learns from the project's done tasks (`learn`, before `predict`): a task worded like a done one
+also gets the files that one really changed (`analyzer.done_tasks`, evidence `like done task T3`).
+With none, its predictions are exactly the ranking's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 import analyzer
 from analyzer import RankConfig, RepoIndex
 from analyzer.build_progress import Report
+from analyzer.done_tasks import DoneExample, DoneTasks, with_done_tasks
 from analyzer.file_lookup import lookup_for
 from analyzer.merge_friendly import from_repository
 from planner.core.model import PredictedFile
@@ -57,6 +62,16 @@ class AnalyzerPredictor:
         self._friendly: frozenset[str] = frozenset()
         self._prepared: str | None = None
         self._related: dict[str, dict[str, tuple[str, float]]] = {}
+        self.done = DoneTasks(())
+
+    @property
+    def threshold(self) -> float:
+        return self.config.threshold
+
+    def learn(self, done: Sequence[tuple[str, str, tuple[str, ...]]]) -> None:
+        """The project's done tasks (key, text, files really changed) lend their files to tasks
+        worded like them; none: predictions are the ranking's alone."""
+        self.done = DoneTasks([DoneExample(key, text, files) for key, text, files in done])
 
     async def prepare(self, repo_path: str | None, progress: Report | None = None) -> None:
         """Refresh (or build) the index of `repo_path`, telling `progress` how far; `predict` then
@@ -84,7 +99,7 @@ class AnalyzerPredictor:
             await self.prepare(repo_path)
         if self.index is None:
             return {t.id: () for t in tasks}
-        return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config)
+        return await asyncio.to_thread(predict_tasks, self.index, tasks, self.config, self.done)
 
     def related(self, path: str) -> Mapping[str, tuple[str, float]]:
         """The files related to `path` in the last index, each with (evidence, strength): one
@@ -103,11 +118,11 @@ class AnalyzerPredictor:
 
 
 def predict_tasks(
-    index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig
+    index: RepoIndex, tasks: Sequence[PlanningTask], config: RankConfig, done: DoneTasks | None = None
 ) -> dict[int, tuple[PredictedFile, ...]]:
     """Ranked predictions for every task (CPU work: run it off the event loop), in two rounds:
     the files that the first round says tasks will create (and do not exist yet) let a name in
-    another task's text mean one of them."""
+    another task's text mean one of them; then what done tasks like it lend (`done`)."""
     first = {task.id: analyzer.predict(index, task.text, config) for task in tasks}
     existing = {f.path for f in index.files}
     planned = frozenset(
@@ -123,7 +138,11 @@ def predict_tasks(
         own = {p.path for p in first[task.id]}
         others = frozenset(p for p in planned - own if p.rpartition("/")[2].lower() in text)
         found = analyzer.predict(index, task.text, config, others) if others else first[task.id]
-        result[task.id] = tuple(found)
+        if done:
+            lent = done.lent(task.text)
+            result[task.id] = with_done_tasks(found, lent, config.threshold, config.max_files)
+        else:
+            result[task.id] = tuple(found)
     return result
 
 

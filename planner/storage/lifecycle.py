@@ -6,8 +6,11 @@ instead of changing the tasks under it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from pydantic_core import to_json
+
+from planner.core.done_files import ActualFiles
 from planner.core.errors import InvalidInputError
 from planner.storage.attached.install import refuse_when_attached
 from planner.storage.database import Database, Queries, Row
@@ -35,9 +38,13 @@ async def delete_project(db: Database, project_id: str) -> Row:
         return row
 
 
-async def mark_tasks_done(db: Database, project_id: str, keys: Sequence[str]) -> list[Row]:
+async def mark_tasks_done(
+    db: Database, project_id: str, keys: Sequence[str], actual: Mapping[str, ActualFiles] | None = None
+) -> list[Row]:
     """Mark the project's tasks of these keys done, in one transaction; the tasks (id, key), in
-    the order of `keys`, duplicates once.
+    the order of `keys`, duplicates once. With them, the files `actual` says each (by key) really
+    changed (`metadata.actual_files`, `actual_files_source`, `actual_files_branch`); a task marked
+    done for the first time keeps its predicted files as `metadata.predicted_files_at_done`.
 
     Refused whole (InvalidInputError naming every unknown key, nothing written) when a key is not
     one of the project's tasks; NotFoundError for no such project.
@@ -62,4 +69,12 @@ async def mark_tasks_done(db: Database, project_id: str, keys: Sequence[str]) ->
                 else f"no tasks with keys {named} in project {project_id}: nothing marked done"
             )
         await conn.execute("tasks_mark_done", {"project_id": project_id, "keys": wanted})
+        rows = [
+            {"id": found[key]["id"], **files.to_dict()}
+            for key, files in (actual or {}).items()
+            if key in found
+        ]
+        if rows:
+            tasks = to_json(rows).decode()
+            await conn.execute("tasks_record_actual_files", {"project_id": project_id, "tasks": tasks})
         return [{"id": found[key]["id"], "key": key} for key in wanted]
