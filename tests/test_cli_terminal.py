@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_markup_names_survive_import_build_and_show(
         tmp_path / "repo",
         {"web/[id]/page.tsx": "export const page = 1;\n", "api/[/]orders.py": "def create():\n    pass\n"},
     )
-    doc = {
+    doc: dict[str, Any] = {
         "project": {"name": "evil[/]", "repo_path": str(repo)},
         "epics": [{"key": "E[/]", "name": "[bold]loud[/bold] :thumbs_up:"}],
         "tasks": [
