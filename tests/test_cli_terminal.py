@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,12 +49,13 @@ def test_markup_names_survive_import_build_and_show(
         tmp_path / "repo",
         {"web/[id]/page.tsx": "export const page = 1;\n", "api/[/]orders.py": "def create():\n    pass\n"},
     )
-    doc = {
+    doc: dict[str, Any] = {
         "project": {"name": "evil[/]", "repo_path": str(repo)},
         "epics": [{"key": "E[/]", "name": "[bold]loud[/bold] :thumbs_up:"}],
         "tasks": [
             {"key": "T[/]1", "epic": "E[/]", "description": "Change web/[id]/page.tsx and api/[/]orders.py"},
             {"key": "T[b]2", "description": "Also web/[id]/page.tsx", "depends_on": ["T[/]1"]},
+            {"key": "T\x1b[31m3", "title": "red\x07", "description": "Change api/[/]orders.py"},
         ],
     }
     path = tmp_path / "tasks [b].json"
@@ -67,8 +69,16 @@ def test_markup_names_survive_import_build_and_show(
     code, out, err = run(capsys, "show", "evil[/]")
     assert (code, err) == (0, "")
     assert out.startswith("evil[/] plan v1")
-    for text in ("T[/]1", "T[b]2", "web/[id]/page.tsx"):
+    assert_no_raw_controls(out)
+    for text in ("T[/]1", "T[b]2", "web/[id]/page.tsx", "T\\x1b[31m3"):
         assert text in out, text
+    # a problem naming that key: the one error line shows it as an escape too
+    doc["tasks"].append({"key": "T4", "depends_on": ["T\x1b[32m9"]})
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "import", str(path))
+    assert (code, out) == (1, "")
+    assert_no_raw_controls(err)
+    assert "task 'T4'.depends_on: unknown task 'T\\x1b[32m9'" in err
 
 
 def hostile_plan() -> ExecutionPlan:

@@ -392,6 +392,9 @@ API_CASES: list[tuple[str, str]] = [
     (f'"metadata": {{"a": {nested(40)}}}', "task 'T1'.metadata.a: nested deeper than 32 levels"),
     ('"metadata": {"parallel": true}', "task 'T1'.metadata: 'parallel' is a key of the task itself"),
     (f'"title": "{"t" * 501}"', "task 'T1'.title: must be at most 500 characters, not 501"),
+    # wrong types: the same validator, so the same line as the CLI's (desc.yaml, deps.yaml)
+    ('"description": false', "task 'T1'.description: expected str, got bool"),
+    ('"depends_on": 0', "task 'T1'.depends_on: expected list, got int"),
     # what FastAPI's own JSON reading refused with a bare 400: the importer's parser reads them
     (f'"priority": {"9" * 5000}', "task 'T1'.priority: must be at most 2147483647, not a 5000-digit number"),
 ]

@@ -15,7 +15,14 @@ from planner.core.model import ExecutionPlan, PredictedFile
 from planner.core.planning import Planner
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import Capacity, batch_minutes, group_batch, grouped_minutes, lane_of_name
+from planner.core.worktrees import (
+    Capacity,
+    LaneGroups,
+    batch_minutes,
+    group_batch,
+    grouped_minutes,
+    lane_of_name,
+)
 
 
 def task(
@@ -193,6 +200,16 @@ def test_worktrees_per_epic_limit_and_names() -> None:
     assert combined and all(len(epics) > 1 for epics in combined.values())
     assert plan.batches[0].estimated_duration == 60 * 60  # busiest worktree: epic 6 (60 min)
     assert plan.batches[0].can_parallel
+
+
+def test_one_union_find_groups_lanes_for_worktrees_and_packing() -> None:
+    # worktrees.group_batch and packing's batches both group conflicting lanes with LaneGroups
+    groups = LaneGroups([1, 2, 3])
+    assert groups.find(-9) == -9  # a lane not seen yet (packing meets lanes as it goes) is alone
+    assert groups.union(1, 2) and not groups.union(2, 1)
+    assert groups.union(-9, 3)
+    assert groups.find(1) == groups.find(2) != groups.find(3) == groups.find(-9)
+    assert groups.union(2, -9) and len({groups.find(lane) for lane in (1, 2, 3, -9)}) == 1
 
 
 def test_dependency_levels_order_batches_and_durations() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from planner.core.tasks import PlanningTask
-from planner.core.worktrees import Capacity, packed_minutes
+from planner.core.worktrees import Capacity, LaneGroups, packed_minutes
 
 Edges = Mapping[int, set[int]]
 """task id -> ids of the tasks (of other lanes) it must not run concurrently with."""
@@ -27,28 +27,22 @@ Risks = Mapping[int, Mapping[int, float]]
 @dataclass
 class _Batch:
     """One batch being filled: its tasks and their lanes (see `PlanningTask.lane`) grouped by
-    conflict (union-find)."""
+    conflict (`LaneGroups`)."""
 
     max_worktrees: int
     background: float
     tasks: list[PlanningTask] = field(default_factory=list)
     ids: set[int] = field(default_factory=set)
-    parent: dict[int, int] = field(default_factory=dict)
+    groups: LaneGroups = field(default_factory=LaneGroups)
     load: dict[int, int] = field(default_factory=dict)  # group root -> minutes
     count: dict[int, int] = field(default_factory=dict)  # group root -> tasks
     minutes: int = 0
 
-    def root(self, lane: int) -> int:
-        if lane not in self.parent:
-            return lane
-        while self.parent[lane] != lane:
-            self.parent[lane] = self.parent[self.parent[lane]]
-            lane = self.parent[lane]
-        return lane
-
     def _joined(self, task: PlanningTask, edges: Edges, lane_of: Mapping[int, int]) -> set[int]:
         """The groups `task` must share a worktree with: its lane's and those of its conflicts here."""
-        return {self.root(task.lane)} | {self.root(lane_of[o]) for o in edges[task.id] & self.ids}
+        return {self.groups.find(task.lane)} | {
+            self.groups.find(lane_of[o]) for o in edges[task.id] & self.ids
+        }
 
     def _beside(self, task_id: int, risks: Risks) -> list[tuple[int, float]]:
         """The tasks here that `task_id` has a non-splitting conflict with, and its strength."""
@@ -67,7 +61,7 @@ class _Batch:
         risk = sum(
             strength
             for other, strength in self._beside(task.id, risks)
-            if self.root(lane_of[other]) not in joined
+            if self.groups.find(lane_of[other]) not in joined
         )
         others = len(self.ids) - sum(self.count.get(group, 0) for group in joined)
         risk = self.background * others + (1 - self.background) * risk
@@ -77,9 +71,9 @@ class _Batch:
         """The summed strength of the non-splitting conflicts between tasks of different groups."""
         total = 0.0
         for task in self.tasks:
-            group = self.root(task.lane)
+            group = self.groups.find(task.lane)
             for other, strength in self._beside(task.id, risks):
-                if other < task.id and self.root(lane_of[other]) != group:
+                if other < task.id and self.groups.find(lane_of[other]) != group:
                     total += strength
         n = len(self.ids)
         pairs = (n * n - sum(c * c for c in self.count.values())) / 2
@@ -87,13 +81,12 @@ class _Batch:
 
     def add(self, task: PlanningTask, minutes: int, edges: Edges, lane_of: Mapping[int, int]) -> None:
         joined = self._joined(task, edges, lane_of)
-        target = self.root(task.lane)
+        target = self.groups.find(task.lane)
         total, count = minutes, 1
         for group in joined:
             total += self.load.pop(group, 0)
             count += self.count.pop(group, 0)
-            self.parent[group] = target
-        self.parent[target] = target
+            self.groups.union(group, target)
         self.load[target] = total
         self.count[target] = count
         self.tasks.append(task)

@@ -52,24 +52,28 @@ class Worktree:
         return worktree_name(batch_number, self.lanes[0] if self.lanes else None)
 
 
-class _Groups:
-    """Union-find over lanes."""
+class LaneGroups:
+    """The one union-find over lanes: lanes joined by a conflict share a worktree (a batch's
+    groups here, the batches being packed in `packing`). A lane not met yet is a group alone."""
 
-    def __init__(self, members: Iterable[int]) -> None:
+    def __init__(self, members: Iterable[int] = ()) -> None:
         self.parent: dict[int, int] = {m: m for m in members}
 
     def find(self, item: int) -> int:
+        """The lane that names `item`'s group."""
+        parent = self.parent
         root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
+        while (up := parent.get(root, root)) != root:
+            root = up
+        while item != root:
+            parent[item], item = root, parent[item]
         return root
 
     def union(self, a: int, b: int) -> bool:
-        """Join the groups of `a` and `b`; whether they were apart."""
+        """Join the groups of `a` and `b` (named by `b`'s from then on); whether they were apart."""
         ra, rb = self.find(a), self.find(b)
         self.parent[ra] = rb
+        self.parent.setdefault(rb, rb)
         return ra != rb
 
 
@@ -83,7 +87,7 @@ def _lane_groups(
     """The tasks of a batch by group of lanes joined by conflicts (`conflicts` is read only until
     every lane is in one group)."""
     lane_of = {t.id: t.lane for t in tasks}
-    groups = _Groups(lane_of.values())
+    groups = LaneGroups(lane_of.values())
     apart = len(groups.parent) - 1
     for conflict in conflicts if apart else ():
         a, b = conflict.task_ids
