@@ -143,7 +143,9 @@ async def cmd_list(db: Database, args: argparse.Namespace, out: Console) -> int:
     layout, found = await worktree_states(db, await _project_id(db, args), settings, args.batch)
     table = Table(title=f"worktrees of {markup(layout.project_name)} in {markup(layout.folder)}")
     for column in ("batch", "worktree", "path", "branch", "tasks", "exists", "changed"):
-        table.add_column(column, justify="right" if column in ("batch", "changed") else "left")
+        table.add_column(
+            column, justify="right" if column in ("batch", "changed") else "left", overflow="fold"
+        )
     for state in found:
         w = state.planned
         table.add_row(
