@@ -140,11 +140,23 @@ def _exhaustive(sim: _Simulation, branches: list[str]) -> tuple[list[str], list[
     return best[1], best[2], tried, complete
 
 
-def _greedy(sim: _Simulation, branches: list[str]) -> tuple[list[str], list[tuple[str, ...]]]:
-    state, order, steps = sim.root, [], []
+def _greedy(
+    sim: _Simulation, branches: list[str], conflicting: set[frozenset[str]]
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Each step the branch that merges with the fewest conflicting files now, then the one that
+    conflicts by itself with the fewest branches still to merge (those wait: their conflicts come
+    once, at the end)."""
+    state = sim.root
+    order: list[str] = []
+    steps: list[tuple[str, ...]] = []
     left = list(branches)
     while left:
-        choice = min(left, key=lambda b: (len(sim.merge_into(state, b)[1]), left.index(b)))
+
+        def cost(branch: str, state: State = state) -> tuple[int, int, int]:
+            against = sum(1 for other in left if frozenset((branch, other)) in conflicting)
+            return len(sim.merge_into(state, branch)[1]), against, left.index(branch)
+
+        choice = min(left, key=cost)
         state, files = sim.merge_into(state, choice)
         order.append(choice)
         steps.append(files)
@@ -175,7 +187,8 @@ def _propose(layout: Layout, batch: int, base: str) -> MergeOrder:
     if len(branches) <= EXHAUSTIVE_UP_TO:
         order, steps, tried, complete = _exhaustive(sim, branches)
     else:
-        (order, steps), tried, complete = _greedy(sim, branches), 1, False
+        conflicting = {frozenset(pair) for pair, _ in needs_person}
+        (order, steps), tried, complete = _greedy(sim, branches, conflicting), 1, False
     return MergeOrder(
         project_id=layout.project_id,
         project_name=layout.project_name,
