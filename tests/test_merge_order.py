@@ -3,6 +3,7 @@ branch that conflicts with the others last; no ref moved."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from planner.usecases.merge_order import _exhaustive, _greedy, _Simulation
@@ -35,3 +36,16 @@ def test_every_order_and_the_greedy_one_put_the_conflicting_branch_last(tmp_path
     greedy_order, greedy_steps = _greedy(_Simulation(str(repo), base, tips), branches, conflicting)
     assert greedy_order[-1] == "all" and sum(1 for s in greedy_steps if s) == 1
     assert git(repo, "for-each-ref") == refs and git(repo, "status", "--porcelain") == ""
+
+
+def test_a_conflict_event_fits_a_notification() -> None:
+    from planner.usecases.merge_check import NOTIFY_BYTES, BatchCheck, PairCheck, Predicted, conflict_event
+
+    files = tuple(f"src/{'deep/' * 20}module_{n}.py" for n in range(300))
+    predicted = tuple(Predicted((1, 2), files[:50], "same_file", 0.5) for _ in range(8))
+    pair = PairCheck(("worktree-batch1-epic1", "worktree-batch1-epic2"), files, predicted)
+    check = BatchCheck("p", "shop", 1, Path("/w"), pair.worktrees, (), (pair,))
+    event = conflict_event(check, pair)
+    assert len(json.dumps(event)) <= NOTIFY_BYTES
+    assert event["files"] == list(files[: len(event["files"])]) and event["files"]
+    assert event["files_omitted"] == len(files) - len(event["files"]) > 0

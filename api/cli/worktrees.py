@@ -72,9 +72,15 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
                     "1 when a pair conflicts. With --file and --worktree: exit 0 when no other "
                     "worktree of the project changed the file, 1 naming those that did.",
     )  # fmt: skip
-    check.add_argument("--file", metavar="PATH", help="a file about to be edited (needs --worktree)")
     check.add_argument(
-        "--worktree", metavar="NAME|DIR", help="the worktree asking, by name or folder (with --file)"
+        "--file",
+        metavar="PATH",
+        help="a file about to be edited, with --worktree (default: none, the batch's pairs are checked)",
+    )
+    check.add_argument(
+        "--worktree",
+        metavar="NAME|DIR",
+        help="the worktree asking, by name or folder, with --file (default: none)",
     )
     order = sub.add_parser(
         "merge-order", help="the order to merge a batch's branches with the fewest conflicts",

@@ -199,11 +199,12 @@ def _create(layout: Layout, worktrees: Iterable[PlannedWorktree], base: str) -> 
     if layout.folder.exists() and not layout.folder.is_dir():
         raise InvalidInputError(f"worktrees folder {layout.folder} is not a folder")
     layout.folder.mkdir(parents=True, exist_ok=True)
-    known = known_worktrees(layout.repo)
+    every = list_worktrees(layout.repo)
+    known = {g.path: g for g in every if not g.prunable}
     outcomes: list[Outcome] = []
     for w in worktrees:
         there = known.get(w.path)
-        elsewhere = next((g.path for g in list_worktrees(layout.repo) if g.branch == w.name), None)
+        elsewhere = next((g.path for g in every if g.branch == w.name), None)
         if there is not None and there.branch == w.name:
             outcomes.append(Outcome(w.name, w.path, "exists", f"exists on branch {w.name}"))
         elif there is not None:
