@@ -137,7 +137,13 @@ def test_worktree_paths_never_leave_their_folder(
     (folder / shop["names"][1]).unlink()
     assert run(capsys, "worktrees", "create", "shop", "--batch", "1")[0] == 0
     assert all((folder / n / ".git").is_file() for n in shop["names"])
-    for bad in ("../escape", "worktree-batch1-epic1/../../escape", "/etc", "worktree-batch1-epic1 "):
+    for bad in (
+        "../escape",
+        "worktree-batch1-epic1/../../escape",
+        "/etc",
+        "worktree-batch1-epic1 ",
+        "worktree-batch1-epic1\n",
+    ):
         with pytest.raises(InvalidInputError, match="refused"):
             worktree_path(folder, bad)
 

@@ -214,7 +214,7 @@ def repo_relative(path: str, layout: Layout, own: Path) -> str:
 def _check_file(layout: Layout, path: str, worktree: str) -> FileCheck:
     known = known_worktrees(layout.repo)
     there = [w for w in layout.worktrees if w.path in known]
-    asking = None if WORKTREE_NAME.match(worktree) else Path(worktree).expanduser().resolve()
+    asking = None if WORKTREE_NAME.fullmatch(worktree) else Path(worktree).expanduser().resolve()
     own = next((w for w in there if w.name == worktree or w.path == asking), None)
     if own is None:
         raise InvalidInputError(

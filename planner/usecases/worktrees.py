@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from analyzer.git_cli import git_toplevel, repository_problem
 from analyzer.git_worktrees import (
@@ -32,7 +32,7 @@ from analyzer.git_worktrees import (
 )
 from analyzer.merges import MergeError, changed_files, commit_of, snapshot
 from planner.core.errors import ExecplanError, InvalidInputError, NotFoundError
-from planner.core.model import ExecutionPlan
+from planner.core.model import ExecutionBatch, ExecutionPlan
 from planner.core.settings import Settings
 from planner.core.worktrees import WORKTREE_NAME
 from planner.storage.database import Database
@@ -114,7 +114,7 @@ def worktrees_folder(repo: Path, configured: str | None) -> Path:
 def worktree_path(folder: Path, name: str) -> Path:
     """Where the worktree `name` goes: a folder directly inside `folder`; InvalidInputError for a
     name execplan does not make or a path that resolves elsewhere."""
-    if not WORKTREE_NAME.match(name):
+    if not WORKTREE_NAME.fullmatch(name):
         raise InvalidInputError(f"worktree name {name!r} of the plan is not one execplan makes: refused")
     path = (folder / name).resolve()
     if path.parent != folder or path.name != name:
@@ -124,7 +124,7 @@ def worktree_path(folder: Path, name: str) -> Path:
     return path
 
 
-def repository_of(project: dict[str, object]) -> Path:
+def repository_of(project: dict[str, Any]) -> Path:
     """The top of the project's repository; InvalidInputError naming it when git cannot read it."""
     where = project.get("repo_path")
     if not where:
@@ -153,8 +153,14 @@ async def load_layout(db: Database, project_id: str, settings: Settings, batch: 
         raise NotFoundError(
             f"plan v{plan.version} of {project['name']!r} has no batch {batch} (batches: {known})"
         )
-    repo = await git_work(repository_of, project)
-    folder = worktrees_folder(repo, settings.worktrees_dir)
+    return await git_work(_lay_out, project, plan, batches, settings.worktrees_dir)
+
+
+def _lay_out(
+    project: dict[str, Any], plan: ExecutionPlan, batches: list[ExecutionBatch], configured: str | None
+) -> Layout:
+    repo = repository_of(project)
+    folder = worktrees_folder(repo, configured)
     keys = {t.id: t.key for t in plan.tasks}
     planned: list[PlannedWorktree] = []
     for each in batches:
