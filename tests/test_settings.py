@@ -85,6 +85,7 @@ NON_DEFAULT: dict[str, tuple[str, str, Any]] = {
     "min_conflict_strength": ("0.4", "0.4", 0.4),
     "merge_friendly": ('["*.lock"]', '["*.lock"]', ("*.lock",)),
     "split_merge_friendly": ("true", "yes", True),
+    "worktrees_dir": ('"/srv/agents"', "/srv/agents", "/srv/agents"),
 }
 
 

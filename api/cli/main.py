@@ -1,6 +1,7 @@
 """The `execplan` command: db migrate | db url | db shell | import | schema | build | show | projects |
-delete | done | backtest | demo | attach | detach | serve (the commands on stored projects are in
-`manage.py`, attach and detach in `attaching.py`); SIGTERM stops it as Ctrl-C does, so that its
+delete | done | backtest | demo | attach | detach | worktrees | check | merge-order | serve (the
+commands on stored projects are in `manage.py`, attach and detach in `attaching.py`, worktrees,
+check and merge-order in `worktrees.py`); SIGTERM stops it as Ctrl-C does, so that its
 cleanups (the embedded server) run."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from api.cli.plan_formats import plan_markdown, plan_mermaid
 from api.cli.plan_view import load_view
 from api.cli.render import CONFLICTS_SHOWN, render_plan, render_summary
 from api.cli.terminal import VisibleFormatter, console, markup, visible
+from api.cli.worktrees import add_commands as add_worktree_commands
 from planner.core.errors import ExecplanError, InvalidInputError, NotFoundError, TaskFileError
 from planner.core.settings import load_settings
 from planner.formats import FORMATS, load_tasks
@@ -352,6 +354,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
     demo.set_defaults(run=cmd_demo)
     add_attach_commands(sub)
+    add_worktree_commands(sub)
     serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
     serve.add_argument("--port", type=int, default=8000, help="port")
@@ -360,11 +363,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def _run(
-    command: Callable[[Database, argparse.Namespace, Console], Awaitable[None]], args: argparse.Namespace
-) -> None:
+    command: Callable[[Database, argparse.Namespace, Console], Awaitable[int | None]],
+    args: argparse.Namespace,
+) -> int:
+    """Run a command on the open database; its exit status (0 unless it returns another)."""
     db = await open_database()
     try:
-        await command(db, args, console(width=None if sys.stdout.isatty() else 160))
+        return await command(db, args, console(width=None if sys.stdout.isatty() else 160)) or 0
     finally:
         await db.close()
 
@@ -404,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if hasattr(args, "sync"):
             return int(args.sync(args))
-        asyncio.run(_run(args.run, args))
+        return asyncio.run(_run(args.run, args))
     except TaskFileError as error:  # every problem, one line each
         for problem in error.problems:
             print(f"execplan: error: {visible(problem)}", file=sys.stderr)

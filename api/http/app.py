@@ -215,10 +215,12 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     from api.http import (
         routes_plans,
         routes_projects,  # they read the dependencies above
+        routes_worktrees,
     )
 
     app.include_router(routes_projects.router)
     app.include_router(routes_plans.router)
+    app.include_router(routes_worktrees.router)
     app.include_router(docs.router)
     # what is served without the token: the docs and the plan page, which carry no project data
     public_parts: list[Callable[[str, str], bool]] = [docs.serves_without_token]

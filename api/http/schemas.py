@@ -251,6 +251,64 @@ class TasksMarkedDone(BaseModel):
     already_running: bool = Field(description="true: a build of this project was already running; its id")
 
 
+# -- worktrees: real merges (planner.usecases.merge_check, merge_order) ---------------------------
+
+
+class PredictedBetweenDoc(BaseModel):
+    """A conflict the plan predicted between a task of one worktree and a task of the other."""
+
+    task_ids: list[int]
+    files: list[str]
+    conflict_type: ConflictType
+    strength: float
+
+
+class PairCheckDoc(BaseModel):
+    """Two worktrees merged as they are now (uncommitted and new files too)."""
+
+    worktrees: list[str] = Field(description="the two worktrees' names")
+    clean: bool
+    files: list[str] = Field(description="the files that conflict (empty when clean)")
+    predicted: list[PredictedBetweenDoc] = Field(description="what the plan predicted between them")
+
+
+class WorktreeCheckDoc(BaseModel):
+    """Every pair of a batch's existing worktrees merged for real."""
+
+    project_id: UUID
+    batch: int
+    worktrees: list[str] = Field(description="the batch's worktrees that exist, compared")
+    missing: list[str] = Field(description="the batch's worktrees that do not exist")
+    clean: bool = Field(description="true when no pair conflicts")
+    pairs: list[PairCheckDoc]
+
+
+class MergeStepDoc(BaseModel):
+    branch: str
+    clean: bool
+    files: list[str] = Field(description="the files that conflict at this step")
+
+
+class PairNeedingPersonDoc(BaseModel):
+    branches: list[str]
+    files: list[str]
+
+
+class MergeOrderDoc(BaseModel):
+    """The order to merge a batch's branches with the fewest conflicts (simulated, nothing written)."""
+
+    project_id: UUID
+    batch: int
+    base: str = Field(description="the commit merged into")
+    order: list[MergeStepDoc]
+    needs_person: list[PairNeedingPersonDoc] = Field(
+        description="pairs of branches whose own merge conflicts"
+    )
+    missing: list[str] = Field(description="the batch's worktrees that have no branch")
+    orders_tried: int
+    exhaustive: bool = Field(description="true when every order was weighed (else greedy, or cut short)")
+
+
 # -- plan events (WebSocket) -----------------------------------------------------------------------
 
 
@@ -301,4 +359,19 @@ class PlanError(Event):
     error: str
 
 
-PlanEvent = Annotated[PlanBuilding | PlanReady | PlanUpdated | PlanError, Field(discriminator="type")]
+class WorktreeConflict(Event):
+    """A check (`execplan check`, GET …/execution-plan/check) found two worktrees that conflict."""
+
+    type: Literal["worktree_conflict"]
+    batch: int
+    worktrees: list[str] = Field(description="the two worktrees")
+    files: list[str] = Field(description="the files that conflict")
+    files_omitted: int = Field(
+        default=0, description="more conflicting files, left out to fit a notification"
+    )
+    predicted: list[PredictedBetweenDoc] = Field(description="what the plan predicted between them")
+
+
+PlanEvent = Annotated[
+    PlanBuilding | PlanReady | PlanUpdated | PlanError | WorktreeConflict, Field(discriminator="type")
+]

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     merge_friendly: Annotated[tuple[str, ...], NoDecode] = DEFAULT_GLOBS
     # ... unless this is on
     split_merge_friendly: bool = False
+    # where `execplan worktrees create` puts a batch's worktrees (None: `<repository>-worktrees`
+    # beside the repository; planner.usecases.worktrees)
+    worktrees_dir: str | None = Field(default=None, min_length=1)
 
     @property
     def capacity(self) -> Capacity:
