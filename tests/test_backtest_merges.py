@@ -26,8 +26,9 @@ def edit(text: str, line: int, to: str) -> str:
 def window_repo(root: Path) -> Path:
     """Ten changes in four epics of three (the window), then one more outside it. Positions 1 and 7
     change line 2 of a.py apart (4 reverts 1 in between): a real conflict. 2 and 5 change b.py far
-    apart: a shared file that merges. 8 rewrites what 2 wrote: it cannot replay onto the start.
-    3 moves pkg/ to lib/ and 6 adds pkg/new.py: a real conflict sharing no file."""
+    apart: a shared file that merges. 8 rewrites what 2 wrote: it cannot replay onto the start,
+    and really conflicts with 2 (not with 5, far apart in b.py). 3 moves pkg/ to lib/ and 6 adds
+    pkg/new.py: a real conflict sharing no file."""
     repo = make_repo(root, {"a.py": TEXT, "b.py": TEXT, "c.py": "c\n", "d.py": "d\n", "pkg/x.py": TEXT})
     b = edit(TEXT, 19, "line nineteen")
     commit_files(repo, {"a.py": edit(TEXT, 2, "alpha")}, "Set line 2 of a.py to alpha")
@@ -67,14 +68,15 @@ def test_the_window_merges_count_real_conflicts_only(repo: Path, tmp_path: Path)
     scratch = tmp_path / "scratch"
     borrowing_repository(repo, scratch)
     merges = WindowMerges(scratch, changes[:10], list(range(1, 11)))
-    assert merges.conflicting == {(1, 7), (3, 6)}  # same lines of a.py; pkg/ moved while added to
-    assert merges.same_file == {(1, 4), (1, 7), (4, 7), (2, 5)}  # 8 is left out, and its pairs
-    assert merges.left_out == 1 and merges.left_out_pairs == 2
-    assert merges.merges == 5  # the same-file pairs and the rename pair; no other pair asked git
+    # the same lines of a.py; pkg/ moved while added to; 8 rewriting what 2 wrote
+    assert merges.conflicting == {(1, 7), (3, 6), (2, 8)}
+    assert merges.same_file == {(1, 4), (1, 7), (4, 7), (2, 5), (2, 8), (5, 8)}
+    assert merges.left_out == 1 and merges.undecided == set()
+    assert merges.merges == 5  # merge-tree on the replayed same-file pairs and the rename pair only
     everyone = merges.score(lambda a, b: True)
-    assert (everyone.same_file_pairs, everyone.same_file_conflicts, everyone.conflicts) == (4, 1, 2)
+    assert (everyone.same_file_pairs, everyone.same_file_conflicts, everyone.conflicts) == (6, 2, 3)
     assert everyone.leak == 1.0
-    assert merges.score(lambda a, b: {a, b} == {1, 7}).leak == 0.5
+    assert merges.score(lambda a, b: {a, b} == {1, 7}).leak == pytest.approx(1 / 3)
     assert merges.score(lambda a, b: False).leak == 0.0
 
 
@@ -85,15 +87,28 @@ async def test_backtest_reports_both_leaks_and_touches_nothing(repo: Path) -> No
     assert untouched(repo) == before
     assert predicted.merge is not None and baseline.merge is not None
     for merged in (predicted.merge, baseline.merge):
-        assert (merged.same_file_pairs, merged.same_file_conflicts, merged.conflicts) == (4, 1, 2)
-        assert (merged.left_out, merged.left_out_pairs) == (1, 2)
+        assert (merged.same_file_pairs, merged.same_file_conflicts, merged.conflicts) == (6, 2, 3)
+        assert (merged.left_out, merged.undecided) == (1, 0)
     # dependency-only runs the four epics side by side: every conflict leaks, by file and by merge
     assert baseline.leak == 1.0 and baseline.conflict_pairs == 6
-    assert baseline.merge.leaked == 2 and baseline.merge.leak == 1.0
+    assert baseline.merge.leaked == 3 and baseline.merge.leak == 1.0
     # every message names its files: the plan keeps both real conflicts apart
     assert predicted.leak == 0.0 and predicted.merge.leak == 0.0
     [(plain, _)] = await backtest(repo, MentionPredictor(), Settings(), size=10, count=1)
     assert plain.merge is None  # without merge nothing is merged
+
+
+def test_a_pair_is_undecided_when_a_change_between_rewrote_the_earlier_one(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"d.py": TEXT})
+    for to in ("five", "FIVE", "5"):
+        commit_files(repo, {"d.py": edit(TEXT, 5, to)}, f"Set line 5 of d.py to {to}")
+    borrowing_repository(repo, tmp_path / "scratch")
+    merges = WindowMerges(tmp_path / "scratch", history_changes(repo), [1, 2, 3])
+    assert merges.left_out == 2  # 2 and 3 each rewrite the line before them
+    assert merges.conflicting == {(1, 2), (2, 3)}
+    assert merges.undecided == {(1, 3)}  # 1 cannot be undone under 3: 2 rewrote it
+    assert merges.same_file == {(1, 2), (2, 3)} and merges.merges == 0
+    assert merges.score(lambda a, b: True).undecided == 1
 
 
 def test_a_pair_without_a_shared_path_can_still_conflict() -> None:
@@ -121,13 +136,13 @@ def test_cli_prints_both_leaks_and_the_verdict(
     assert "merge leak:" in out and re.search(r"┃\s*merge\s*┃", out)  # the legend, the column
     summary = [line for line in out.splitlines() if line.startswith("real merges")]
     assert summary == [
-        "real merges (git merge-tree, each change replayed onto its window's start): 4 same-file pairs, "
-        "1 of them really conflict; 1 conflicting pairs share no file; 1 changes did not replay cleanly "
-        "and were left out, with 2 same-file pairs"
+        "real merges (git merge-tree, each change replayed onto its window's start): 6 same-file pairs, "
+        "2 of them really conflict; 1 conflicting pairs share no file; 1 changes did not replay onto the "
+        "start (their same-file pairs decided one by one: 0 undecided, left out)"
     ]
     [verdict] = [line for line in out.splitlines() if line.startswith("on this repository")]
     assert "of 6 conflicts (pairs sharing a file) and" in verdict
-    assert "of 2 real merge conflicts (merge leak" in verdict
+    assert "of 3 real merge conflicts (merge leak" in verdict
     code = main(["backtest", "--repo", str(repo), "--size", "10", "--windows", "1"])
     out, _ = capsys.readouterr()
     assert code == 0 and "merge" not in out

@@ -73,15 +73,17 @@ def verdict(scores: Sequence[Score]) -> str:
 
 def merge_summary(merges: Sequence[MergeScore]) -> str:
     """The real merges of the whole run in one line: the same-file pairs, how many really conflict,
-    the conflicting pairs that share no file, and the changes (and same-file pairs) left out."""
+    the conflicting pairs that share no file, the changes left out of the replays and the pairs
+    left undecided."""
     same_file = sum(m.same_file_pairs for m in merges)
     really = sum(m.same_file_conflicts for m in merges)
     elsewhere = sum(m.conflicts for m in merges) - really
-    left_out, left_out_pairs = sum(m.left_out for m in merges), sum(m.left_out_pairs for m in merges)
+    left_out, undecided = sum(m.left_out for m in merges), sum(m.undecided for m in merges)
     return (
         f"real merges (git merge-tree, each change replayed onto its window's start): {same_file} "
         f"same-file pairs, {really} of them really conflict; {elsewhere} conflicting pairs share no file; "
-        f"{left_out} changes did not replay cleanly and were left out, with {left_out_pairs} same-file pairs"
+        f"{left_out} changes did not replay onto the start (their same-file pairs decided one by one: "
+        f"{undecided} undecided, left out)"
     )
 
 

@@ -4,11 +4,17 @@ merge-tree`, and how many of those a plan runs side by side (its merge leak).
 The rule. Every task of a window starts from the window's start (the commit just before its first
 change), so each change is replayed once onto that start (`analyzer.merges.replay`) and two
 changes really conflict when `git merge-tree` cannot merge their replayed commits cleanly (merge
-base: the start; renames followed). A change that does not replay cleanly is left out with its
-pairs, and counted: it rewrites what an earlier change of the window wrote (or what a skipped
-commit between them did), so it cannot exist without that change — such pairs are the likeliest to
-conflict, and the counts of real conflicts are a lower bound, the left-out same-file pairs the
-margin above it.
+base: the start; renames followed).
+
+A change that does not replay cleanly onto the start is left out of those merges (and counted): it
+rewrites what an earlier change wrote — of the window, or a commit the backtest skips — so it
+cannot exist without that change. Such pairs are the likeliest to conflict, and in a linear
+history they are most same-file pairs (on flask, 117 of 140), so a same-file pair with a left-out
+change is decided on its own: the earlier change is undone under the later one's parent (its
+change reversed, replayed onto that parent) and the later change replayed onto the result; it
+conflicts when that replay does not apply — the later change rewrites what the earlier one
+wrote, as two agents starting together would have. When the earlier change cannot be undone there
+(a change between them rewrote it) the pair is undecided, left out and counted.
 
 Which pairs are merged. Two changes can only conflict where their changes meet, so a pair is
 merged only when its changes (as replayed, and as the history lists them) share a path, or when
@@ -38,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.git_cli import run_git
-from analyzer.merges import MergeError, merge, replay
+from analyzer.merges import MergeError, commit_tree, merge, replay, tree_of
 
 if TYPE_CHECKING:
     from planner.usecases.backtest import Change
@@ -61,9 +67,11 @@ class MergeScore:
     leaked: int
     """Really conflicting pairs the plan runs concurrently."""
     left_out: int
-    """Changes of the window that did not replay cleanly onto its start."""
-    left_out_pairs: int
-    """Same-file pairs not merged because one of their changes was left out."""
+    """Changes of the window that did not replay cleanly onto its start (their same-file pairs
+    decided one by one)."""
+    undecided: int
+    """Same-file pairs with a left-out change whose earlier change cannot be undone under the
+    later one: in none of the counts above."""
 
     @property
     def leak(self) -> float:
@@ -138,10 +146,13 @@ class WindowMerges:
             for a, b in itertools.combinations([t for t in ids if t in replayed], 2)
             if may_conflict(replayed[a], replayed[b])
         }
-        self.conflicting = frozenset(pair for pair in merged if _conflict(scratch, commits, pair))
-        self.same_file = frozenset(pair for pair in same_file if set(pair) <= replayed.keys())
+        of = dict(zip(ids, window, strict=True))
+        alone = {(a, b): _rewrites(scratch, of[a], of[b]) for a, b in same_file - merged}
+        conflicting = {pair for pair in merged if _conflict(scratch, commits, pair)}
+        self.conflicting = frozenset(conflicting | {pair for pair, rewrites in alone.items() if rewrites})
+        self.undecided = frozenset(pair for pair, rewrites in alone.items() if rewrites is None)
+        self.same_file = frozenset(same_file - self.undecided)
         self.left_out = len(window) - len(replayed)
-        self.left_out_pairs = len(same_file) - len(self.same_file)
         self.merges = len(merged)
 
     def score(self, concurrent: Callable[[int, int], bool]) -> MergeScore:
@@ -152,7 +163,7 @@ class WindowMerges:
             conflicts=len(self.conflicting),
             leaked=sum(1 for a, b in self.conflicting if concurrent(a, b)),
             left_out=self.left_out,
-            left_out_pairs=self.left_out_pairs,
+            undecided=len(self.undecided),
         )
 
 
@@ -164,3 +175,15 @@ def _conflict(scratch: Path, commits: dict[int, str], pair: Pair) -> bool:
     except MergeError as error:
         log.warning("cannot merge %s and %s: %s", commits[pair[0]], commits[pair[1]], error)
         return False
+
+
+def _rewrites(scratch: Path, earlier: Change, later: Change) -> bool | None:
+    """Whether `later` rewrites what `earlier` wrote: `earlier` undone under `later`'s parent, does
+    `later` still apply? None when `earlier` cannot be undone there (or git cannot tell)."""
+    try:
+        undo = commit_tree(scratch, tree_of(scratch, earlier.base), (earlier.commit,), "execplan: undo")
+        without = replay(scratch, undo, later.base)
+        return None if without is None else replay(scratch, later.commit, without) is None
+    except MergeError as error:
+        log.warning("cannot tell whether %s rewrites %s: %s", later.commit, earlier.commit, error)
+        return None
