@@ -102,12 +102,14 @@ def test_a_pair_is_undecided_when_a_change_between_rewrote_the_earlier_one(tmp_p
     repo = make_repo(tmp_path / "r", {"d.py": TEXT})
     for to in ("five", "FIVE", "5"):
         commit_files(repo, {"d.py": edit(TEXT, 5, to)}, f"Set line 5 of d.py to {to}")
+    commit_files(repo, {"d.py": edit(edit(TEXT, 5, "5"), 15, "fifteen")}, "Set line 15 of d.py apart")
     borrowing_repository(repo, tmp_path / "scratch")
-    merges = WindowMerges(tmp_path / "scratch", history_changes(repo), [1, 2, 3])
+    merges = WindowMerges(tmp_path / "scratch", history_changes(repo), [1, 2, 3, 4])
     assert merges.left_out == 2  # 2 and 3 each rewrite the line before them
     assert merges.conflicting == {(1, 2), (2, 3)}
-    assert merges.undecided == {(1, 3)}  # 1 cannot be undone under 3: 2 rewrote it
-    assert merges.same_file == {(1, 2), (2, 3)} and merges.merges == 0
+    assert merges.undecided == {(1, 3)}  # 1 cannot be undone under 3, nor 3 apply on its parent
+    # 2 cannot be undone under 4 either, but 4 applies on 2's parent: clean; (1, 4) merged by merge-tree
+    assert merges.same_file == {(1, 2), (2, 3), (1, 4), (2, 4), (3, 4)} and merges.merges == 1
     assert merges.score(lambda a, b: True).undecided == 1
 
 

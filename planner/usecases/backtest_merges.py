@@ -14,7 +14,9 @@ change is decided on its own: the earlier change is undone under the later one's
 change reversed, replayed onto that parent) and the later change replayed onto the result; it
 conflicts when that replay does not apply — the later change rewrites what the earlier one
 wrote, as two agents starting together would have. When the earlier change cannot be undone there
-(a change between them rewrote it) the pair is undecided, left out and counted.
+(a change between them rewrote it, or wrote next to it), the pair is clean if the later change
+applies on the earlier one's parent (it touches nothing written since), and otherwise undecided:
+left out and counted.
 
 Which pairs are merged. Two changes can only conflict where their changes meet, so a pair is
 merged only when its changes (as replayed, and as the history lists them) share a path, or when
@@ -179,11 +181,14 @@ def _conflict(scratch: Path, commits: dict[int, str], pair: Pair) -> bool:
 
 def _rewrites(scratch: Path, earlier: Change, later: Change) -> bool | None:
     """Whether `later` rewrites what `earlier` wrote: `earlier` undone under `later`'s parent, does
-    `later` still apply? None when `earlier` cannot be undone there (or git cannot tell)."""
+    `later` still apply? When `earlier` cannot be undone there: no if `later` applies on `earlier`'s
+    parent, else None (undecided; also when git cannot tell)."""
     try:
         undo = commit_tree(scratch, tree_of(scratch, earlier.base), (earlier.commit,), "execplan: undo")
         without = replay(scratch, undo, later.base)
-        return None if without is None else replay(scratch, later.commit, without) is None
+        if without is None:
+            return False if replay(scratch, later.commit, earlier.base) is not None else None
+        return replay(scratch, later.commit, without) is None
     except MergeError as error:
         log.warning("cannot tell whether %s rewrites %s: %s", later.commit, earlier.commit, error)
         return None
