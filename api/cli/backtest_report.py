@@ -1,5 +1,6 @@
 """`execplan backtest`: runs planner.backtest with a progress bar and prints its scores as a table,
-then its verdict in one line. Warnings logged during the run (the analyzer's `skipping …` lines)
+then its verdict in one line (with `--merge`, a merge leak column and a line on the real merges
+too). Warnings logged during the run (the analyzer's `skipping …` lines)
 are held back from the progress bar and summed up after it: a count by kind, a few examples."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from planner.core.errors import InvalidInputError
 from planner.core.settings import Settings
 from planner.predictors.default import default_predictor
 from planner.usecases.backtest import Score, backtest
+from planner.usecases.backtest_merges import MergeScore
 
 EXAMPLES = 3
 """Examples of each kind of warning printed after the run."""
@@ -31,12 +33,16 @@ _VALUE = re.compile(r"[^\s:;,()]*[/.\d][^\s:;,()]*")
 """A word of a message that is a value: a path, a file name, a number, a commit."""
 
 
-def _row(name: str, scores: list[Score]) -> list[str]:
+def _row(name: str, scores: list[Score], merge: bool = False) -> list[str]:
+    merges = [s.merge for s in scores if s.merge]
+    conflicts = sum(m.conflicts for m in merges)
+    merge_leak = f"{sum(m.leaked for m in merges) / conflicts:.2f}" if conflicts else "-"
     return [
         name,
         f"{mean(s.recall for s in scores):.2f}",
         f"{mean(s.precision for s in scores):.2f}",
         f"{mean(s.leak for s in scores):.2f}",
+        *([merge_leak] if merge else []),
         f"{mean(s.speedup for s in scores):.2f}",
         f"{mean(s.batches for s in scores):.1f}",
     ]
@@ -44,13 +50,40 @@ def _row(name: str, scores: list[Score]) -> list[str]:
 
 def verdict(scores: Sequence[Score]) -> str:
     """The backtest in one line: the true conflicts (pairs of tasks that changed a file in common)
-    the plans kept apart, of all of them, and their mean speedup over one task at a time."""
+    the plans kept apart, of all of them, then (with real merges) the pairs that really conflict
+    under git merge-tree kept apart and the merge leak, and their mean speedup over one task at a
+    time."""
     pairs = sum(s.conflict_pairs for s in scores)
     leaked = sum(round(s.leak * s.conflict_pairs) for s in scores)
     speed = mean(s.speedup for s in scores) if scores else 0.0
+    merges = [s.merge for s in scores if s.merge]
+    real = ""
+    if merges:
+        conflicts, merge_leaked = sum(m.conflicts for m in merges), sum(m.leaked for m in merges)
+        merge_leak = f"{merge_leaked / conflicts:.2f}" if conflicts else "-"
+        real = (
+            f" (pairs sharing a file) and {conflicts - merge_leaked} of {conflicts} real merge conflicts "
+            f"(merge leak {merge_leak})"
+        )
     return (
-        f"on this repository the predictor would have avoided {pairs - leaked} of {pairs} conflicts "
-        f"at {speed:.1f}x the speed of running one at a time"
+        f"on this repository the predictor would have avoided {pairs - leaked} of {pairs} conflicts"
+        f"{real} at {speed:.1f}x the speed of running one at a time"
+    )
+
+
+def merge_summary(merges: Sequence[MergeScore]) -> str:
+    """The real merges of the whole run in one line: the same-file pairs, how many really conflict,
+    the conflicting pairs that share no file, the changes left out of the replays and the pairs
+    left undecided."""
+    same_file = sum(m.same_file_pairs for m in merges)
+    really = sum(m.same_file_conflicts for m in merges)
+    elsewhere = sum(m.conflicts for m in merges) - really
+    left_out, undecided = sum(m.left_out for m in merges), sum(m.undecided for m in merges)
+    return (
+        f"real merges (git merge-tree, each change replayed onto its window's start): {same_file} "
+        f"same-file pairs, {really} of them really conflict; {elsewhere} conflicting pairs share no file; "
+        f"{left_out} changes did not replay onto the start (their same-file pairs decided one by one: "
+        f"{undecided} undecided, left out)"
     )
 
 
@@ -107,8 +140,11 @@ def warning_summary(records: Sequence[logging.LogRecord], console: Console) -> N
             )
 
 
-def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, settings: Settings) -> int:
-    """Backtest `repo` and print per-window and mean scores; returns the exit code."""
+def run_backtest(
+    repo: Path, *, size: int, windows: int, seed: int, rev: str, settings: Settings, merge: bool = False
+) -> int:
+    """Backtest `repo` and print per-window and mean scores (with `merge`, the merge leaks and the
+    real merges too); returns the exit code."""
     if not repo.is_dir():
         raise InvalidInputError(f"--repo: {repo} is not a directory")
     console = terminal_console()
@@ -118,24 +154,31 @@ def run_backtest(repo: Path, *, size: int, windows: int, seed: int, rev: str, se
             results = asyncio.run(
                 backtest(
                     repo, default_predictor(), settings, size=size, count=windows, seed=seed, rev=rev,
-                    on_window=lambda *_: progress.advance(bar),
+                    on_window=lambda *_: progress.advance(bar), merge=merge,
                 )
             )  # fmt: skip
     finally:
         warning_summary(warnings, terminal_console(file=sys.stderr))
     table = Table(title=f"backtest of {markup(repo)}: {windows} windows of {size} tasks, seed {seed}")
-    for column in ("plan", "recall", "precision", "leak", "speedup", "batches"):
+    merge_column = ["merge\nleak"] if merge else []
+    for column in ("plan", "recall", "precision", "leak", *merge_column, "speedup", "batches"):
         table.add_column(column, justify="left" if column == "plan" else "right")
     for n, (predicted, baseline) in enumerate(results):
-        table.add_row(*_row(f"window {n}", [predicted]), end_section=False)
-        table.add_row(*_row("  dependency-only", [baseline]), style="dim")
+        table.add_row(*_row(f"window {n}", [predicted], merge), end_section=False)
+        table.add_row(*_row("  dependency-only", [baseline], merge), style="dim")
     table.add_section()
-    table.add_row(*_row("mean", [p for p, _ in results]), style="bold")
-    table.add_row(*_row("mean dependency-only", [b for _, b in results]), style="dim")
+    table.add_row(*_row("mean", [p for p, _ in results], merge), style="bold")
+    table.add_row(*_row("mean dependency-only", [b for _, b in results], merge), style="dim")
     console.print(table)
     console.print(
-        "leak: share of truly conflicting task pairs run concurrently (each one a merge conflict); "
-        "speedup: tasks / makespan in tasks."
-    )
+        "leak: share of truly conflicting task pairs (a file in common) run concurrently; "
+        + ("merge leak: share of the pairs that really conflict under git merge-tree run concurrently "
+           "(in the mean rows, over all windows; - where none conflict); " if merge else "")
+        + "speedup: tasks / makespan in tasks.",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    if merge:
+        line = merge_summary([p.merge for p, _ in results if p.merge])
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(verdict([p for p, _ in results]), markup=False, highlight=False, soft_wrap=True)
     return 0

@@ -137,7 +137,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     return run_backtest(
         Path(args.repo), size=args.size, windows=args.windows, seed=args.seed, rev=args.rev,
-        settings=load_settings(max_worktrees=args.max_worktrees),
+        settings=load_settings(max_worktrees=args.max_worktrees), merge=args.merge,
     )  # fmt: skip
 
 
@@ -348,6 +348,9 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--seed", type=int, default=7, help="where the windows start (random seed)")
     backtest.add_argument("--rev", default="HEAD", help="replay the history that ends here")
     backtest.add_argument("--max-worktrees", type=int, help=MAX_WORKTREES_HELP)
+    backtest.add_argument(
+        "--merge", action="store_true", help="also merge the pairs for real (git merge-tree): the merge leak"
+    )
     backtest.set_defaults(sync=cmd_backtest)
     demo = sub.add_parser("demo", help="plan a sample repository and task set, and show it")
     demo.add_argument("--folder", help="where to write the sample (default: the data directory)")

@@ -7,7 +7,8 @@ repository as it was just before the window (history up to there only). Scores p
 shared/bench/taskbench.py computes them: file recall and precision, leak (the share of truly
 conflicting pairs run concurrently) and speedup (tasks / makespan, counting tasks), next to the
 dependency-only plan, which predicts nothing and runs each dependency level as one batch with a
-worktree per epic (taskbench's `dependency_only`).
+worktree per epic (taskbench's `dependency_only`). With `merge`, each window's pairs are also
+merged for real (`backtest_merges.py`) and each plan gets its merge leak beside its file leak.
 
 A repository with missing or corrupt objects is replayed all the same: a change whose files git
 cannot tell is left out with a warning, history ends (with a warning) at a commit git cannot read,
@@ -36,6 +37,7 @@ from planner.core.predictor import FilePredictor
 from planner.core.settings import Settings
 from planner.core.tasks import PlanningTask
 from planner.core.worktrees import assemble_batch, group_batch
+from planner.usecases.backtest_merges import MergeScore, WindowMerges
 
 _SKIP = re.compile(
     r"^(Merge branch|Merge remote|Bump version|bump version|Release |release |Prepare release|version \d|"
@@ -66,6 +68,8 @@ class Score:
     speedup: float
     conflict_pairs: int
     batches: int
+    merge: MergeScore | None = None
+    """The window's real merges and this plan's merge leak, when asked for."""
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -140,10 +144,10 @@ def score(plan: ExecutionPlan, truth: dict[int, set[str]]) -> Score:
         got = predicted.get(task_id, set())
         recalls.append(len(got & files) / len(files))
         precisions.append(len(got & files) / len(got) if got else 0.0)
-    batch_of = {t: n for n, b in enumerate(plan.batches) for t in b.task_ids}
     worktree = plan.worktree_assignments
     pairs = [(a, b) for a, b in itertools.combinations(sorted(truth), 2) if truth[a] & truth[b]]
-    leaks = [(a, b) for a, b in pairs if batch_of[a] == batch_of[b] and worktree[a] != worktree[b]]
+    together = side_by_side(plan)
+    leaks = [(a, b) for a, b in pairs if together(a, b)]
     makespan = 0
     for batch in plan.batches:
         load: dict[str, int] = {}
@@ -158,6 +162,13 @@ def score(plan: ExecutionPlan, truth: dict[int, set[str]]) -> Score:
         conflict_pairs=len(pairs),
         batches=len(plan.batches),
     )
+
+
+def side_by_side(plan: ExecutionPlan) -> Callable[[int, int], bool]:
+    """Whether `plan` runs two tasks concurrently: in the same batch, in different worktrees."""
+    batch_of = {t: n for n, b in enumerate(plan.batches) for t in b.task_ids}
+    worktree = plan.worktree_assignments
+    return lambda a, b: batch_of[a] == batch_of[b] and worktree[a] != worktree[b]
 
 
 def dependency_only_plan(tasks: Sequence[PlanningTask], settings: Settings) -> ExecutionPlan:
@@ -195,15 +206,21 @@ def checkout_before(repo: Path, base: str, dest: Path) -> None:
     It borrows `repo`'s objects (git alternates) and has an index but no work tree, as nothing
     reads one: copying the objects (`git fetch`) or the files (`git checkout`) would fail on the
     first missing or corrupt one."""
+    borrowing_repository(repo, dest)
+    _git(dest, "update-ref", "--no-deref", "HEAD", base)
+    index = run_git(dest, "read-tree", "HEAD")
+    if not index.ok:
+        log.warning("the copy of %s at %s has no index: %s", repo, base, index.error)
+
+
+def borrowing_repository(repo: Path, dest: Path) -> None:
+    """An empty repository at `dest` that reads `repo`'s objects (git alternates) and writes its
+    own: `repo` itself is never written to."""
     objects = Path(_git(repo, "rev-parse", "--git-path", "objects").strip())
     dest.mkdir(parents=True)
     _git(dest, "init", "-q")
     alternates = Path(_git(dest, "rev-parse", "--git-path", "objects/info/alternates").strip())
     (dest / alternates).write_text(f"{(repo / objects).resolve()}\n")
-    _git(dest, "update-ref", "--no-deref", "HEAD", base)
-    index = run_git(dest, "read-tree", "HEAD")
-    if not index.ok:
-        log.warning("the copy of %s at %s has no index: %s", repo, base, index.error)
 
 
 async def backtest(
@@ -215,14 +232,28 @@ async def backtest(
     seed: int = 7,
     rev: str = "HEAD",
     on_window: Callable[[int, Score, Score], None] | None = None,
+    merge: bool = False,
 ) -> list[tuple[Score, Score]]:
-    """(predicted plan's score, dependency-only plan's score) for each window."""
+    """(predicted plan's score, dependency-only plan's score) for each window; with `merge`, each
+    with its real merges (`Score.merge`)."""
     results = []
-    for n, window in enumerate(windows(history_changes(repo, rev=rev), size, count, seed)):
-        truth = {t.id: set(c.files) for t, c in zip(window_tasks(window), window, strict=True)}
-        predicted = score(await plan_window(repo, window, predictor, settings), truth)
-        baseline = score(dependency_only_plan(window_tasks(window), settings), truth)
-        results.append((predicted, baseline))
-        if on_window:
-            on_window(n, predicted, baseline)
+    with tempfile.TemporaryDirectory(prefix="execplan-merges-") as folder:
+        scratch = Path(folder) / "repo"
+        if merge:
+            await asyncio.to_thread(borrowing_repository, repo, scratch)
+        for n, window in enumerate(windows(history_changes(repo, rev=rev), size, count, seed)):
+            tasks = window_tasks(window)
+            truth = {t.id: set(c.files) for t, c in zip(tasks, window, strict=True)}
+            planned = await plan_window(repo, window, predictor, settings)
+            plans = (planned, dependency_only_plan(tasks, settings))
+            predicted, baseline = (score(plan, truth) for plan in plans)
+            if merge:
+                merges = await asyncio.to_thread(WindowMerges, scratch, window, [t.id for t in tasks])
+                predicted, baseline = (
+                    replace(s, merge=merges.score(side_by_side(plan)))
+                    for s, plan in zip((predicted, baseline), plans, strict=True)
+                )
+            results.append((predicted, baseline))
+            if on_window:
+                on_window(n, predicted, baseline)
     return results
