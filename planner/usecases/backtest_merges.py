@@ -43,17 +43,26 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from analyzer.git_cli import run_git
 from analyzer.merges import MergeError, commit_tree, merge, replay, tree_of
 
-if TYPE_CHECKING:
-    from planner.usecases.backtest import Change
-
 log = logging.getLogger(__name__)
 
 Pair = tuple[int, int]
+
+
+class Change(Protocol):
+    """What this module reads of a change of the history (`backtest.Change`): its commit, its
+    parent and the files it changed."""
+
+    @property
+    def commit(self) -> str: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def files(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
