@@ -6,9 +6,10 @@ Playwright opens `/projects/{id}/plan` and the test checks what is on screen: ba
 right, each worktree lane holding its tasks' cards, conflict counts, a file's evidence on hover,
 why a plan is not more parallel (at the top; hovering a reason marks its tasks' cards),
 and the page following the plan without being reloaded (building indicator, a PATCH through the
-API, a rebuild through the API, a failed build); also the page without a plan, and the token
-form when the service needs a token. Screenshots go to the test's temporary folder (the first
-one's path is printed).
+API, a rebuild through the API, a failed build); the page acting through the PATCH (a batch made
+sequential, a task moved to another batch or worktree, Rebuild, a stale version said so); also the
+page without a plan, and the token form when the service needs a token. Screenshots go to the
+test's temporary folder (the first one's path is printed).
 """
 
 from __future__ import annotations
@@ -682,4 +683,60 @@ async def test_a_300_task_plan_stays_readable(db_url: str, tmp_path: Path) -> No
         await page.locator("#search").fill("module7.py")
         await expect(page.locator("#search-count")).to_contain_text("match")
         await page.screenshot(path=str(tmp_path / "plan-300-search.png"))
+        assert errors == []
+
+
+async def test_the_page_rebuilds_and_moves_a_task_to_the_worktree_chosen(
+    db_url: str, repo: Path, tmp_path: Path
+) -> None:
+    """Rebuild from its button; a task moved to another worktree of its batch, and to another
+    batch and a worktree chosen there (the worktree the form shows is the one it lands in); the
+    legend is on the page."""
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        plan = (await build_plan(db, project_id, Settings())).to_dict()
+    ids = {t["key"]: t["id"] for t in plan["tasks"]}
+    keys = {task_id: key for key, task_id in ids.items()}
+    assigned = plan["worktree_assignments"]
+    # a task in a batch of several worktrees, and another worktree of that batch
+    batch = next(b for b in plan["batches"] if len({assigned[str(t)] for t in b["task_ids"]}) > 1)
+    mover = batch["task_ids"][0]
+    other = sorted({assigned[str(t)] for t in batch["task_ids"]} - {assigned[str(mover)]})[0]
+    last = plan["batches"][-1]
+    target = sorted({assigned[str(t)] for t in last["task_ids"]})[0]
+    async with (
+        serving(service(db_url)) as base,
+        httpx.AsyncClient(base_url=base) as api,
+        chromium() as browser,
+    ):
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        body = page.locator("body")
+        await expect(body).to_have_attribute("data-plan-version", "1")
+        await expect(page.locator(".legend")).to_contain_text("conflicts that keep it apart")
+
+        await page.locator("#rebuild").click()
+        await expect(body).to_have_attribute("data-plan-version", "2")
+        assert (await api.get(f"/api/projects/{project_id}/execution-plan")).json()["version"] == 2
+
+        # another worktree of the same batch
+        card = page.locator(f'.card[data-task-key="{keys[mover]}"]')
+        await card.locator(".key").click()
+        await page.select_option("#move-worktree", other)
+        await page.locator('#move-form button[type="submit"]').click()
+        await expect(body).to_have_attribute("data-plan-version", "3")
+        await expect(card).to_have_attribute("data-worktree", other)
+        stored = (await api.get(f"/api/projects/{project_id}/execution-plan")).json()
+        assert stored["worktree_assignments"][str(mover)] == other
+
+        # T4 (no dependencies either way) to the last batch, into the worktree chosen there
+        t4 = page.locator('.card[data-task-key="T4"]')
+        await page.keyboard.press("Escape")
+        await t4.locator(".key").click()
+        await page.select_option("#move-batch", str(last["batch_id"]))
+        await page.select_option("#move-worktree", target)
+        await page.locator('#move-form button[type="submit"]').click()
+        await expect(body).to_have_attribute("data-plan-version", "4")
+        await expect(t4).to_have_attribute("data-batch-id", str(last["batch_id"]))
+        await expect(t4).to_have_attribute("data-worktree", target)
+        await page.screenshot(path=str(tmp_path / "moved.png"), full_page=True)
         assert errors == []

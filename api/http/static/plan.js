@@ -714,9 +714,11 @@
     const row = state.tasks.get(id) || {};
     const batchId = batchOf.get(id);
     // a choice already made in this task's form survives a redraw
-    const chosen = panel.dataset.taskId === String(id) && !panel.hidden ? Number($("move-batch")?.value) : NaN;
+    const same = panel.dataset.taskId === String(id) && !panel.hidden;
+    const chosen = same ? Number($("move-batch")?.value) : NaN;
     const batches = state.plan.batches || [];
     const target = batches.some((b) => b.batch_id === chosen) ? chosen : batchId;
+    const chosenWorktree = same ? $("move-worktree")?.value : assignments[String(id)];
     const batchSelect = el(
       "select",
       { id: "move-batch", "aria-label": "batch" },
@@ -725,7 +727,7 @@
     const worktreeSelect = el(
       "select",
       { id: "move-worktree", "aria-label": "worktree" },
-      worktreesOf(target).map((w) => el("option", { value: w, selected: w === assignments[String(id)], text: w })),
+      worktreeOptions(id, target, chosenWorktree),
     );
     const waiting = deps.map((d) => keyOf(d));
     panel.replaceChildren(
@@ -744,6 +746,17 @@
     );
     panel.dataset.taskId = String(id);
     panel.hidden = false;
+  }
+
+  // The worktrees task `id` may be moved to in batch `batchId`: those of the batch; in another
+  // batch than its own, first "its lane's" (the worktree the plan gives it there, value "").
+  function worktreeOptions(id, batchId, selected) {
+    const own = state.render.batchOf.get(id) === batchId;
+    const names = worktreesOf(batchId);
+    const options = names.map((w) => el("option", { value: w, selected: w === selected, text: w }));
+    if (own) return options;
+    const lane = el("option", { value: "", selected: !names.includes(selected), text: "its lane's worktree" });
+    return [lane, ...options];
   }
 
   // The worktrees a batch's tasks are assigned to, as the plan names them.
@@ -805,17 +818,17 @@
     const batchId = Number($("move-batch").value);
     const worktree = $("move-worktree").value;
     const current = state.render.batchOf.get(id);
-    const body =
-      batchId !== current
-        ? { batch_overrides: [{ task_id: id, batch_id: batchId }] }
-        : { worktree_assignments: { [String(id)]: worktree } };
+    // to another batch: moved, then put in the worktree chosen there, if one was (the PATCH
+    // applies moves first); in its own batch: to the worktree chosen
+    const body = batchId !== current ? { batch_overrides: [{ task_id: id, batch_id: batchId }] } : {};
+    if (worktree) body.worktree_assignments = { [String(id)]: worktree };
     await patchPlan(body);
   });
 
   document.addEventListener("change", (event) => {
     if (event.target.id === "move-batch") {
       // the worktrees of the batch chosen
-      $("move-worktree").replaceChildren(...worktreesOf(Number(event.target.value)).map((w) => el("option", { value: w, text: w })));
+      $("move-worktree").replaceChildren(...worktreeOptions(state.focus, Number(event.target.value), ""));
     } else if (event.target.id === "conflict-filter") {
       state.conflictFilter = event.target.value;
       state.conflictLimit = 100;
