@@ -337,3 +337,23 @@ async def test_the_service_answers_for_the_orchestrators_projects(orchestrator_u
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+async def test_attach_takes_its_profile_and_root_from_the_settings(
+    orchestrator_url: str, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    fill(orchestrator_url, repo)
+    monkeypatch.delenv("EXECPLAN_PROFILE", raising=False)
+    monkeypatch.delenv("EXECPLAN_ORCHESTRATOR_ROOT", raising=False)
+    settings = tmp_path / "execplan.toml"
+    settings.write_text("[planner]\n")
+    monkeypatch.setenv("EXECPLAN_SETTINGS", str(settings))
+    assert await cli("attach", "--database", orchestrator_url) == 1
+    assert "no profile: give --profile NAME" in capsys.readouterr().err
+    assert rows(orchestrator_url, "SELECT 1 FROM pg_namespace WHERE nspname = 'execplan'") == []
+    settings.write_text(f'[planner]\nprofile = "yokeflow"\norchestrator_root = "{tmp_path}"\n')
+    assert await cli("attach", "--database", orchestrator_url) == 0
+    said = capsys.readouterr().out
+    assert "attached with profile 'yokeflow'" in said and f"project folders from {tmp_path}" in said
+    assert await cli("detach", "--database", orchestrator_url) == 0

@@ -86,6 +86,8 @@ NON_DEFAULT: dict[str, tuple[str, str, Any]] = {
     "merge_friendly": ('["*.lock"]', '["*.lock"]', ("*.lock",)),
     "split_merge_friendly": ("true", "yes", True),
     "worktrees_dir": ('"/srv/agents"', "/srv/agents", "/srv/agents"),
+    "profile": ('"yokeflow"', "yokeflow", "yokeflow"),
+    "orchestrator_root": ('"/srv/yokeflow"', "/srv/yokeflow", "/srv/yokeflow"),
 }
 
 

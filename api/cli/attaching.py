@@ -1,9 +1,10 @@
 """`execplan attach` and `execplan detach`: plan inside an orchestrator's own database.
 
 The database is `--database`, else `DATABASE_URL` (never the embedded one: an orchestrator's
-database is its own); the profile is `--profile`, else `EXECPLAN_PROFILE`; the folder that
-relative project folders start from is `--root`, else `EXECPLAN_ORCHESTRATOR_ROOT`, else the
-working directory. Neither command migrates execplan's own schema first: attach creates it.
+database is its own); the profile is `--profile`, else the setting `profile` (`EXECPLAN_PROFILE`,
+or `planner.profile` in the settings file); the folder that relative project folders start from is
+`--root`, else the setting `orchestrator_root` (`EXECPLAN_ORCHESTRATOR_ROOT`), else the working
+directory. Neither command migrates execplan's own schema first: attach creates it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.errors import InvalidInputError
+from planner.core.settings import load_settings
 from planner.storage.attached.install import attach, detach
 from planner.storage.attached.profile import BUILT_IN, load_profile
 from planner.storage.database import Database
@@ -35,11 +37,13 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     cmd.add_argument("--database", metavar="URL", help="the orchestrator's database (default: DATABASE_URL)")
     cmd.add_argument(
         "--profile", metavar="NAME|FILE.toml",
-        help=f"how its tables are named: built in {known}, or a TOML file (default: EXECPLAN_PROFILE)",
+        help=f"how its tables are named: built in {known}, or a TOML file "
+             "(default: the setting profile, EXECPLAN_PROFILE)",
     )  # fmt: skip
     cmd.add_argument(
         "--root", metavar="DIR",
-        help="where relative project folders start (default: EXECPLAN_ORCHESTRATOR_ROOT, else here)",
+        help="where relative project folders start "
+             "(default: the setting orchestrator_root, EXECPLAN_ORCHESTRATOR_ROOT, else here)",
     )  # fmt: skip
     cmd.set_defaults(sync=cmd_attach)
     off = sub.add_parser(
@@ -57,11 +61,13 @@ def _url(args: argparse.Namespace) -> str:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    ref = args.profile or os.environ.get("EXECPLAN_PROFILE")
-    if not ref:
-        raise InvalidInputError("no profile: give --profile NAME (e.g. yokeflow) or set EXECPLAN_PROFILE")
-    profile = load_profile(ref)
-    root = Path(args.root or os.environ.get("EXECPLAN_ORCHESTRATOR_ROOT") or Path.cwd()).resolve()
+    settings = load_settings(profile=args.profile, orchestrator_root=args.root)
+    if not settings.profile:
+        raise InvalidInputError(
+            "no profile: give --profile NAME (e.g. yokeflow), set EXECPLAN_PROFILE or the setting profile"
+        )
+    profile = load_profile(settings.profile)
+    root = Path(settings.orchestrator_root or Path.cwd()).resolve()
     if not root.is_dir():
         raise InvalidInputError(f"--root {root}: not a folder")
 

@@ -46,7 +46,8 @@ _ORIGIN: ContextVar[Mapping[str, str] | None] = ContextVar("settings_origin", de
 
 
 class Settings(BaseSettings):
-    """What the planner needs to know besides the tasks."""
+    """What execplan needs to know besides the tasks: the planner's settings, where worktrees go,
+    and how `execplan attach` reads an orchestrator's database."""
 
     model_config = SettingsConfigDict(
         frozen=True, extra="forbid", env_prefix=ENV_PREFIX, env_ignore_empty=True
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
     # where `execplan worktrees create` puts a batch's worktrees (None: `<repository>-worktrees`
     # beside the repository; planner.usecases.worktrees)
     worktrees_dir: str | None = Field(default=None, min_length=1)
+    # `execplan attach`: the profile of the orchestrator's schema (a built-in name or a TOML file)
+    # and where its relative project folders start (None: the working directory); the planner
+    # never reads them (attach records the profile in the database it attaches)
+    profile: str | None = Field(default=None, min_length=1)
+    orchestrator_root: str | None = Field(default=None, min_length=1)
 
     @property
     def capacity(self) -> Capacity:
