@@ -32,6 +32,10 @@ SELECT id, name, repo_path, metadata, created_at, updated_at FROM projects WHERE
 -- Every project, by name.
 SELECT id, name, repo_path FROM projects ORDER BY name;
 
+-- name: projects_with_plan
+-- The ids of the projects that have a stored plan, by name.
+SELECT id FROM projects WHERE metadata ? 'execution_plan' ORDER BY name;
+
 -- name: project_upsert
 -- Creates a project, or updates the repository path of the project of that name.
 INSERT INTO projects (name, repo_path) VALUES (%(name)s, %(repo_path)s)

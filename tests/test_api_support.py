@@ -45,8 +45,8 @@ def service_config(db_url: str, **values: Any) -> ServiceConfig:
     return ServiceConfig(**{**defaults, **values})
 
 
-def make_app(db_url: str, **values: Any) -> FastAPI:
-    return create_app(Settings(max_worktrees=3), service_config(db_url, **values))
+def make_app(db_url: str, settings: Settings | None = None, **values: Any) -> FastAPI:
+    return create_app(settings or Settings(max_worktrees=3), service_config(db_url, **values))
 
 
 def auth_headers(token: str | None) -> dict[str, str]:
@@ -80,14 +80,20 @@ class Served:
 
 @asynccontextmanager
 async def served_app(
-    db_url: str, *, token: str | None = None, send_buffer: int | None = None, **values: Any
+    db_url: str,
+    *,
+    token: str | None = None,
+    send_buffer: int | None = None,
+    settings: Settings | None = None,
+    **values: Any,
 ) -> AsyncIterator[Served]:
     """The app under uvicorn (HTTP and WebSocket) on a free 127.0.0.1 port, for the length of the block.
 
     `send_buffer` fixes the kernel's send buffer of the connections (instead of letting it grow
-    to megabytes), so that a client that stops reading blocks the server's sends soon.
+    to megabytes), so that a client that stops reading blocks the server's sends soon. `settings`:
+    the planner's (default: max_worktrees 3).
     """
-    app = make_app(db_url, api_token=token, **values)
+    app = make_app(db_url, settings, api_token=token, **values)
     # protocol IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only then (else ~40 ms delayed ACKs)
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if send_buffer is not None:  # accepted connections inherit it

@@ -56,6 +56,9 @@ def test_min_conflict_strength_from_file_then_environment(
         ('split_on = ["same_folder"]', "unknown conflict type 'same_folder'"),
         ("merge_friendly = 3", "planner.merge_friendly: must be a list of globs"),
         ('split_merge_friendly = "maybe"', "planner.split_merge_friendly: must be true or false"),
+        ("worktree_check_seconds = -1", "planner.worktree_check_seconds: must be at least 0.0, not -1"),
+        ("worktree_check_seconds = true", "planner.worktree_check_seconds: must be a number"),
+        ("worktree_check_seconds = inf", "planner.worktree_check_seconds: must be a finite number, not inf"),
     ],
 )
 def test_bad_values_are_named(settings_file: Path, text: str, message: str) -> None:
@@ -88,6 +91,7 @@ NON_DEFAULT: dict[str, tuple[str, str, Any]] = {
     "worktrees_dir": ('"/srv/agents"', "/srv/agents", "/srv/agents"),
     "profile": ('"yokeflow"', "yokeflow", "yokeflow"),
     "orchestrator_root": ('"/srv/yokeflow"', "/srv/yokeflow", "/srv/yokeflow"),
+    "worktree_check_seconds": ("0.5", "0.5", 0.5),
 }
 
 

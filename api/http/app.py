@@ -1,10 +1,10 @@
 """The HTTP and WebSocket service: app factory, lifespan and the dependencies routes read.
 
 `create_app(settings, config)` builds a FastAPI app whose lifespan opens the psycopg pool,
-migrates the database, starts the event broadcaster (plan events → WebSocket clients) and the
-Session-0 listener with its periodic sweep, and keeps them on `app.state`; on shutdown it stops
-them and cancels running builds. Run it with `execplan serve`, or
-`uvicorn --factory api.http.app:create_app`.
+migrates the database, starts the event broadcaster (plan events → WebSocket clients), the
+Session-0 listener with its periodic sweep and the worktree watch (api/http/worktree_watch.py),
+and keeps them on `app.state`; on shutdown it stops them and cancels running builds. Run it
+with `execplan serve`, or `uvicorn --factory api.http.app:create_app`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from api.http.builds import BuildRunner
 from api.http.events import EventBroadcaster
 from api.http.guards import SAFE_METHODS, BodySizeLimitMiddleware, SameOriginMiddleware
 from api.http.listener import SessionListener
+from api.http.worktree_watch import WorktreeWatch
 from planner.core.errors import (
     DatabaseError,
     ExecplanError,
@@ -175,13 +176,17 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                 backoff=service.backoff,
             )
             app.state.db, app.state.settings, app.state.builds = db, planner_settings, builds
+            watch = WorktreeWatch(db, planner_settings)
             app.state.events, app.state.session_listener = events, sessions
+            app.state.worktree_watch = watch
             tasks = [asyncio.create_task(events.run(), name="execplan-events")]
             try:
                 # events first, so that the first automatic builds are heard
                 await _wait_listening([events.listener], service.startup_timeout)
                 tasks.append(asyncio.create_task(sessions.run(), name="execplan-session-listener"))
                 await _wait_listening([sessions.channel], service.startup_timeout)
+                if watch.interval > 0:  # conflicts between live worktrees, announced unasked
+                    tasks.append(asyncio.create_task(watch.run(), name="execplan-worktree-watch"))
                 if service.api_token is None:
                     log.warning(
                         "%s is not set: the API has no authentication; serve it on loopback only",

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # never reads them (attach records the profile in the database it attaches)
     profile: str | None = Field(default=None, min_length=1)
     orchestrator_root: str | None = Field(default=None, min_length=1)
+    # how often `execplan serve` merges the live worktrees of every planned project and announces
+    # a new conflict (api/http/worktree_watch.py); 0: never
+    worktree_check_seconds: float = Field(default=60, ge=0, allow_inf_nan=False)
 
     @property
     def capacity(self) -> Capacity:
@@ -104,12 +107,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a valid JSON array: {error}") from None
         return [word.strip() for word in value.split(",") if word.strip()]
 
-    @field_validator("max_worktrees", "default_task_minutes", "min_conflict_strength", mode="before")
+    @field_validator(
+        "max_worktrees",
+        "default_task_minutes",
+        "min_conflict_strength",
+        "worktree_check_seconds",
+        mode="before",
+    )
     @classmethod
     def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
         """`true` is not a number here, though Python counts it as 1."""
         if isinstance(value, bool):
-            kind = "a number" if info.field_name == "min_conflict_strength" else "a whole number"
+            whole = info.field_name in ("max_worktrees", "default_task_minutes")
+            kind = "a whole number" if whole else "a number"
             raise ValueError(f"must be {kind}, not {value!r}")
         return value
 
@@ -151,6 +161,8 @@ def _problem(key: str, error: ErrorDetails) -> str:
         return f"must be a list of {_LIST_OF[key]}, not {value!r}"
     if kind.startswith("int_"):
         return f"must be a whole number, not {value!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, not {value!r}"
     if kind.startswith("float_"):
         return f"must be a number, not {value!r}"
     if kind.startswith("bool_"):

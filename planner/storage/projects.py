@@ -73,6 +73,12 @@ async def list_projects(conn: Queries) -> list[Row]:
     return await conn.fetch_all("projects_list")
 
 
+async def projects_with_plan(conn: Queries) -> list[str]:
+    """The ids of the projects that have a stored plan, by name."""
+    await refresh_projects(conn)
+    return [str(row["id"]) for row in await conn.fetch_all("projects_with_plan")]
+
+
 async def epics_of(conn: Queries, project_id: str | UUID) -> list[Row]:
     """The project's epics, by priority (NotFoundError for no such project)."""
     await project_by_id(conn, project_id)

@@ -5,8 +5,10 @@ about before an agent edits it.
 uncommitted and new files too) and merges every pair for real (`analyzer.merges.merge`, git
 merge-tree: renames followed, nothing touched), next to what the plan predicted between their
 tasks; each conflicting pair is announced as a `worktree_conflict` event on the plan events
-channel. `check_file` says whether another live worktree of the project, of any batch, changed a
-file since it left the repository's HEAD (`worktrees.live_changes`). Git runs in a thread.
+channel — unless its caller announces for itself (the service's watcher, which checks the
+`live_batches` of every planned project, announces only what is new). `check_file` says whether
+another live worktree of the project, of any batch, changed a file since it left the
+repository's HEAD (`worktrees.live_changes`). Git runs in a thread.
 """
 
 from __future__ import annotations
@@ -156,11 +158,31 @@ def conflict_event(check: BatchCheck, pair: PairCheck) -> dict[str, Any]:
     return fields
 
 
+async def announce_conflict(db: Database, check: BatchCheck, pair: PairCheck) -> None:
+    """Send a conflicting pair to the project's WebSocket clients as a `worktree_conflict` event."""
+    await announce(db, "worktree_conflict", check.project_id, **conflict_event(check, pair))
+
+
+async def live_batches(db: Database, project_id: str, settings: Settings) -> tuple[int, ...]:
+    """The batches of the project's plan with at least two of their worktrees there (a pair to
+    merge), lowest first."""
+    layout = await load_layout(db, project_id, settings)
+    known = await git_work(known_worktrees, layout.repo)
+    there = [w.batch for w in layout.worktrees if w.path in known]
+    return tuple(sorted(b for b in set(there) if there.count(b) >= 2))
+
+
 async def check_batch(
-    db: Database, project_id: str, settings: Settings, batch: int | None = None
+    db: Database,
+    project_id: str,
+    settings: Settings,
+    batch: int | None = None,
+    *,
+    announce_conflicts: bool = True,
 ) -> BatchCheck:
     """Merge every pair of the batch's existing worktrees as they are now (default batch: the
-    lowest one with a worktree there); each conflicting pair is announced."""
+    lowest one with a worktree there); each conflicting pair is announced, unless
+    `announce_conflicts` is false (the caller decides: api/http/worktree_watch.py)."""
     layout = await load_layout(db, project_id, settings, batch)
     known = await git_work(known_worktrees, layout.repo)
     there = [w for w in layout.worktrees if w.path in known]
@@ -187,9 +209,10 @@ async def check_batch(
         missing=tuple(w.name for w in layout.in_batch(batch) if w not in present),
         pairs=tuple(pairs),
     )
-    for pair in check.pairs:
-        if not pair.clean:
-            await announce(db, "worktree_conflict", check.project_id, **conflict_event(check, pair))
+    if announce_conflicts:
+        for pair in check.pairs:
+            if not pair.clean:
+                await announce_conflict(db, check, pair)
     return check
 
 
