@@ -1,7 +1,7 @@
 """The `execplan` command: db migrate | db url | db shell | import | schema | build | show | projects |
 delete | done | backtest | demo | attach | detach | worktrees | check | merge-order | serve (the
 commands on stored projects are in `manage.py`, attach and detach in `attaching.py`, worktrees,
-check and merge-order in `worktrees.py`); SIGTERM stops it as Ctrl-C does, so that its
+check and merge-order in `worktrees.py`, serve in `serving.py`); SIGTERM stops it as Ctrl-C does, so that its
 cleanups (the embedded server) run."""
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from typing import Any, NoReturn
 from rich.console import Console
 
 from api.cli.attaching import add_commands as add_attach_commands
-from api.cli.manage import build_and_report, cmd_delete, cmd_done, cmd_projects, page_url
+from api.cli.manage import build_and_report, cmd_delete, cmd_done, cmd_projects
 from api.cli.plan_formats import plan_markdown, plan_mermaid
 from api.cli.plan_view import load_view
 from api.cli.render import CONFLICTS_SHOWN, render_plan, render_summary
+from api.cli.serving import add_command as add_serve_command
 from api.cli.terminal import VisibleFormatter, console, markup, visible
 from api.cli.worktrees import add_commands as add_worktree_commands
 from planner.core.errors import ExecplanError, InvalidInputError, NotFoundError, TaskFileError
@@ -33,7 +34,7 @@ from planner.core.settings import load_settings
 from planner.formats import FORMATS, load_tasks
 from planner.formats.schema import json_schema
 from planner.storage.database import Database
-from planner.storage.embedded import database_url, psql_program, stop_embedded
+from planner.storage.embedded import database_url, psql_program
 from planner.storage.importer import import_task_file
 from planner.storage.migrate import migrate
 from planner.storage.plans import get_execution_plan
@@ -153,42 +154,6 @@ def cmd_shell(args: argparse.Namespace) -> int:
     import subprocess
 
     return subprocess.call([str(psql), url, *args.psql_args])
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP and WebSocket API with uvicorn (embedded database unless DATABASE_URL is set)."""
-    import importlib.util
-
-    import uvicorn
-
-    from api.http.app import ServiceConfig, create_app
-    from api.http.auth import TOKEN_VARIABLE, bind_refusal, token_from_env
-
-    token = token_from_env()
-    refusal = bind_refusal(args.host, token)
-    if refusal:
-        raise ExecplanError(refusal)
-    for name in ("api", "planner"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    if token is None:
-        print(
-            f"execplan: {TOKEN_VARIABLE} is not set: no authentication, serving on loopback only",
-            file=sys.stderr,
-        )
-    if not (importlib.util.find_spec("websockets") or importlib.util.find_spec("wsproto")):
-        print(
-            "execplan: no WebSocket library (websockets or wsproto) installed: /api/ws/ is unavailable",
-            file=sys.stderr,
-        )
-    app = create_app(load_settings(), ServiceConfig.from_env(database_url=database_url()))
-    print(f"execplan: plan pages at {page_url(host=args.host, port=args.port)}", file=sys.stderr)
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, raised again by uvicorn once it has shut down
-        pass
-    finally:
-        stop_embedded()  # the embedded server it started, unless another process still uses it
-    return 0
 
 
 async def _migrated() -> None:
@@ -358,10 +323,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
     add_attach_commands(sub)
     add_worktree_commands(sub)
-    serve = sub.add_parser("serve", help="serve the HTTP and WebSocket API (docs at /docs)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
-    serve.add_argument("--port", type=int, default=8000, help="port")
-    serve.set_defaults(sync=cmd_serve)
+    add_serve_command(sub)
     return top
 
 
