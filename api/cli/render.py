@@ -30,7 +30,8 @@ def render_why(plan: ExecutionPlan, console: Console, most: int | None = None) -
     for reason in reasons[:most]:
         console.print(f"  [yellow]why:[/yellow] {markup(reason)}")
     if most is not None and len(reasons) > most:
-        console.print(f"  … {len(reasons) - most} more reasons in `execplan show`", markup=False)
+        more = len(reasons) - most
+        console.print(f"  … {more} more reason{'' if more == 1 else 's'} in `execplan show`", markup=False)
 
 
 def _header(view: PlanView, console: Console) -> None:
