@@ -117,7 +117,7 @@ def test_reasons_are_printed_as_text_not_markup() -> None:
     render_why(plan, out, most=2)
     printed = out.file.getvalue()  # type: ignore[attr-defined]
     assert printed.count(f"why: {text}") == 2  # the brackets are not taken for markup
-    assert "1 more reasons" in printed
+    assert "1 more reason in" in printed
 
 
 def test_max_worktrees_flag_beats_env_and_file(
