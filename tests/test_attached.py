@@ -357,3 +357,16 @@ async def test_attach_takes_its_profile_and_root_from_the_settings(
     said = capsys.readouterr().out
     assert "attached with profile 'yokeflow'" in said and f"project folders from {tmp_path}" in said
     assert await cli("detach", "--database", orchestrator_url) == 0
+
+
+async def test_projects_in_an_empty_attached_database_says_where_projects_come_from(
+    orchestrator_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await attach_cli(orchestrator_url, "--root", str(tmp_path)) == 0
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DATABASE_URL", orchestrator_url)
+        assert await cli("projects") == 0
+    said = capsys.readouterr().out
+    assert "no projects yet in the orchestrator's tables (profile 'yokeflow')" in said
+    assert "import" not in said

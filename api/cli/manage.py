@@ -17,6 +17,7 @@ from planner.core.done_files import Recorded
 from planner.core.errors import InvalidInputError
 from planner.core.progress import Progress
 from planner.core.settings import Settings, load_settings
+from planner.storage.attached.install import attachment
 from planner.storage.database import Database
 from planner.storage.lifecycle import delete_project, projects_overview
 from planner.storage.projects import resolve_project
@@ -56,7 +57,13 @@ def page_url(project_id: str | None = None, host: str = "127.0.0.1", port: int =
 async def cmd_projects(db: Database, args: argparse.Namespace, out: Console) -> None:
     rows = await projects_overview(db)
     if not rows:
-        out.print("no projects yet: `execplan import PATH` makes one", markup=False, highlight=False)
+        attached = await attachment(db)
+        said = (
+            f"no projects yet in the orchestrator's tables (profile {attached['profile']!r})"
+            if attached is not None
+            else "no projects yet: `execplan import PATH` makes one"
+        )
+        out.print(said, markup=False, highlight=False)
         return
     table = Table()
     for column, justify in (("name", "left"), ("id", "left"), ("repository", "left"),
