@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from api.cli.render import render_why
+from api.cli.render import counted, render_why
 from api.cli.terminal import markup
 from planner.core.done_files import Recorded
 from planner.core.errors import InvalidInputError
@@ -113,5 +113,4 @@ def recorded_line(task: Recorded) -> str:
         "commits": f"from the commits naming it on branch {markup(task.actual.branch or '')}",
         "worktree": f"from branch {markup(task.actual.branch or '')}, the only task of its worktree left",
     }[task.actual.source]
-    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
-    return f"  {markup(task.key)}: {count} recorded {source}: {named}{more}"
+    return f"  {markup(task.key)}: {counted(len(files), 'file')} recorded {source}: {named}{more}"

@@ -30,8 +30,8 @@ def render_why(plan: ExecutionPlan, console: Console, most: int | None = None) -
     for reason in reasons[:most]:
         console.print(f"  [yellow]why:[/yellow] {markup(reason)}")
     if most is not None and len(reasons) > most:
-        more = len(reasons) - most
-        console.print(f"  … {more} more reason{'' if more == 1 else 's'} in `execplan show`", markup=False)
+        more = counted(len(reasons) - most, "more reason")
+        console.print(f"  … {more} in `execplan show`", markup=False)
 
 
 def _header(view: PlanView, console: Console) -> None:
@@ -123,7 +123,8 @@ def render_plan(view: PlanView, console: Console, most_conflicts: int | None = C
         )
 
 
-def _count(n: int, thing: str) -> str:
+def counted(n: int, thing: str) -> str:
+    """`1 task`, `2 tasks`: a count and its noun, plural unless one."""
     return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
@@ -134,8 +135,8 @@ def render_summary(view: PlanView, console: Console) -> None:
         worktrees = view.worktrees(batch)
         lanes = ", ".join(markup(view.lane(w)) for w, _ in worktrees)
         console.print(
-            f"batch {batch.batch_id}: {_count(len(batch.task_ids), 'task')} "
-            f"in {_count(len(worktrees), 'worktree')}, "
+            f"batch {batch.batch_id}: {counted(len(batch.task_ids), 'task')} "
+            f"in {counted(len(worktrees), 'worktree')}, "
             f"{_minutes(batch.estimated_duration)} ({lanes})",
             highlight=False,
         )

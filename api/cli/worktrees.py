@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.render import counted
 from api.cli.terminal import markup
 from planner.core.errors import InvalidInputError
 from planner.core.settings import load_settings
@@ -175,16 +176,12 @@ def _predicted(predicted: Sequence[Predicted]) -> str:
     return "predicted: " + "; ".join(parts) + more
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def render_check(check: BatchCheck, out: Console) -> None:
     """Each pair of the batch's worktrees: clean or the conflicting files, beside the prediction."""
     missing = f"; not there: {', '.join(check.missing)}" if check.missing else ""
     out.print(
-        f"batch {check.batch} of {markup(check.project_name)}: {_count(len(check.worktrees), 'worktree')}, "
-        f"{_count(len(check.pairs), 'pair')} merged{markup(missing)}",
+        f"batch {check.batch} of {markup(check.project_name)}: {counted(len(check.worktrees), 'worktree')}, "
+        f"{counted(len(check.pairs), 'pair')} merged{markup(missing)}",
         highlight=False,
     )
     for pair in check.pairs:
