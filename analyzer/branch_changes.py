@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.git_cli import run_git
-from analyzer.merges import MergeError, changed_files, commit_of
+from analyzer.git_worktrees import branch_commit
+from analyzer.merges import changed_files, commit_of, git_output
 
 MAX_COMMITS = 2000
 """The most commits of one branch that are read (a branch of more is read up to its newest)."""
@@ -38,22 +39,13 @@ class BranchChanges:
     files: tuple[str, ...]
 
 
-def branch_exists(repo: str | Path, branch: str) -> bool:
-    """Whether `refs/heads/<branch>` names a commit."""
-    try:
-        commit_of(repo, f"refs/heads/{branch}")
-    except MergeError:
-        return False
-    return True
-
-
 def start_of(repo: str | Path, base: str, tip: str) -> str:
     """The commit the branch at `tip` is read from: `base`, or, when `tip` is already in `base`
     through a merge commit, that merge's first parent."""
     base_commit = commit_of(repo, base)
     if not _is_ancestor(repo, tip, base_commit):
         return base_commit
-    merges = _git(repo, "rev-list", "--merges", "--ancestry-path", "--reverse", f"{tip}..{base_commit}")
+    merges = git_output(repo, "rev-list", "--merges", "--ancestry-path", "--reverse", f"{tip}..{base_commit}")
     for merge in merges.split():
         before = commit_of(repo, f"{merge}^1")
         if not _is_ancestor(repo, tip, before):
@@ -64,11 +56,11 @@ def start_of(repo: str | Path, base: str, tip: str) -> str:
 def branch_changes(repo: str | Path, branch: str, base: str = "HEAD") -> BranchChanges | None:
     """The changes of branch `branch` since it left `base`; None when there is no such branch.
     MergeError when git cannot read them (`base` names no commit)."""
-    if not branch_exists(repo, branch):
+    tip = branch_commit(repo, branch)
+    if tip is None:
         return None
-    tip = commit_of(repo, f"refs/heads/{branch}")
     start = start_of(repo, base, tip)
-    shas = _git(
+    shas = git_output(
         repo, "rev-list", "--no-merges", "--reverse", f"--max-count={MAX_COMMITS}", f"{start}..{tip}"
     ).split()
     commits = tuple(_commit(repo, sha) for sha in shas)
@@ -76,19 +68,11 @@ def branch_changes(repo: str | Path, branch: str, base: str = "HEAD") -> BranchC
 
 
 def _commit(repo: str | Path, sha: str) -> BranchCommit:
-    message = _git(repo, "show", "-s", "--format=%B", sha)
-    names = _git(
+    message = git_output(repo, "show", "-s", "--format=%B", sha)
+    names = git_output(
         repo, "diff-tree", "--no-commit-id", "--name-only", "--no-renames", "-r", "-z", "--root", sha
     )
     return BranchCommit(sha, message.strip(), tuple(sorted({n for n in names.split("\0") if n})))
-
-
-def _git(repo: str | Path, *args: str) -> str:
-    """`git -C repo args…`'s output; MergeError with git's own words when it fails."""
-    done = run_git(repo, *args)
-    if not done.ok:
-        raise MergeError(f"git {args[0]} in {repo}: {done.error}")
-    return done.out.decode("utf-8", "surrogateescape")
 
 
 def _is_ancestor(repo: str | Path, ancestor: str, of: str) -> bool:

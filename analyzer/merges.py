@@ -43,8 +43,11 @@ class Merge:
     tree: str
 
 
-def _git(repo: str | Path, *args: str, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> str:
-    """`git -C repo args…`'s standard output; MergeError naming git's own error otherwise."""
+def git_output(
+    repo: str | Path, *args: str, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)
+) -> str:
+    """`git -C repo args…`'s standard output (as text); MergeError naming git's own error when it
+    exits with a code not in `ok`."""
     done = subprocess.run(
         ["git", "-C", str(repo), *args],
         capture_output=True,
@@ -58,7 +61,8 @@ def _git(repo: str | Path, *args: str, env: dict[str, str] | None = None, ok: tu
 
 def commit_of(repo: str | Path, rev: str) -> str:
     """The commit `rev` names; MergeError when it names none."""
-    out = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1))
+    asked = f"{rev}^{{commit}}"
+    out = git_output(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", asked, ok=(0, 1))
     if not out.strip():
         raise MergeError(f"{rev!r} is not a commit in {repo}")
     return out.strip()
@@ -66,14 +70,14 @@ def commit_of(repo: str | Path, rev: str) -> str:
 
 def tree_of(repo: str | Path, commit: str) -> str:
     """The tree of a commit."""
-    return _git(repo, "rev-parse", "--verify", f"{commit}^{{tree}}").strip()
+    return git_output(repo, "rev-parse", "--verify", f"{commit}^{{tree}}").strip()
 
 
 def merge(repo: str | Path, ours: str, theirs: str) -> Merge:
     """Merge two commits as `git merge` would (their merge base found, renames followed), writing
     only objects: the result, clean or with the paths that conflict."""
     a, b = commit_of(repo, ours), commit_of(repo, theirs)
-    out = _git(
+    out = git_output(
         repo, "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z",
         "--allow-unrelated-histories", a, b, ok=(0, 1),
     )  # fmt: skip
@@ -89,7 +93,7 @@ def commit_tree(repo: str | Path, tree: str, parents: tuple[str, ...], message: 
     args = ["commit-tree", tree]
     for parent in parents:
         args += ["-p", parent]
-    return _git(repo, *args, "-m", message).strip()
+    return git_output(repo, *args, "-m", message).strip()
 
 
 def snapshot(worktree: str | Path) -> str:
@@ -97,16 +101,16 @@ def snapshot(worktree: str | Path) -> str:
     every file as it is now, staged or not, new files too (those `.gitignore` leaves out, not).
     The worktree's own index is copied, never written."""
     head = commit_of(worktree, "HEAD")
-    index = Path(_git(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index").strip())
+    index = Path(git_output(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index").strip())
     with tempfile.TemporaryDirectory(prefix="execplan-snapshot-") as folder:
         scratch = Path(folder) / "index"
         if index.exists():
             shutil.copyfile(index, scratch)
         env = {"GIT_INDEX_FILE": str(scratch)}
         if not index.exists():
-            _git(worktree, "read-tree", head, env=env)
-        _git(worktree, "add", "-A", "--", ".", env=env)
-        tree = _git(worktree, "write-tree", env=env).strip()
+            git_output(worktree, "read-tree", head, env=env)
+        git_output(worktree, "add", "-A", "--", ".", env=env)
+        tree = git_output(worktree, "write-tree", env=env).strip()
     if tree == tree_of(worktree, head):
         return head
     return commit_tree(worktree, tree, (head,), "execplan: snapshot of a worktree")
@@ -117,7 +121,7 @@ def replay(repo: str | Path, commit: str, onto: str) -> str | None:
     None when it does not apply there cleanly. A three-way merge through synthetic commits, so the
     merge base is exactly the commit's parent."""
     change = commit_of(repo, commit)
-    parent = _git(repo, "rev-parse", "--verify", "--quiet", f"{change}^1", ok=(0, 1)).strip()
+    parent = git_output(repo, "rev-parse", "--verify", "--quiet", f"{change}^1", ok=(0, 1)).strip()
     base_tree = tree_of(repo, parent) if parent else EMPTY_TREE
     target = commit_of(repo, onto)
     base = commit_tree(repo, base_tree, (), "execplan: replay base")
@@ -133,5 +137,5 @@ def changed_files(repo: str | Path, base: str, tip: str) -> list[str]:
     """The files `tip` changed since it left `base` (from their merge base; a rename as the old and
     the new path), sorted."""
     a, b = commit_of(repo, base), commit_of(repo, tip)
-    out = _git(repo, "diff", "--name-only", "--no-renames", "-z", f"{a}...{b}")
+    out = git_output(repo, "diff", "--name-only", "--no-renames", "-z", f"{a}...{b}")
     return sorted({path for path in out.split("\0") if path})

@@ -45,8 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from analyzer.git_cli import run_git
-from analyzer.merges import MergeError, commit_tree, merge, replay, tree_of
+from analyzer.merges import MergeError, commit_tree, git_output, merge, replay, tree_of
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +120,8 @@ def may_conflict(a: Paths, b: Paths) -> bool:
 
 def _paths(scratch: Path, onto: str, commit: str) -> Paths:
     """The paths a replayed commit changed on `onto` (no rename detection: both names)."""
-    diff = run_git(scratch, "diff-tree", "-r", "--no-renames", "--name-status", "-z", onto, commit)
-    if not diff.ok:
-        raise MergeError(f"git diff-tree in {scratch}: {diff.error}")
-    fields = diff.out.decode("utf-8", "surrogateescape").split("\0")
+    diff = git_output(scratch, "diff-tree", "-r", "--no-renames", "--name-status", "-z", onto, commit)
+    fields = diff.split("\0")
     status = dict(zip(fields[1::2], fields[0::2], strict=False))
     status.pop("", None)
     return Paths(

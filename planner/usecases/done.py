@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from analyzer.branch_changes import BranchChanges, branch_changes, branch_exists
+from analyzer.branch_changes import BranchChanges, branch_changes
 from analyzer.merges import MergeError
 from planner.core.done_files import ActualFiles, Recorded, check_files, files_of_commits, remaining
 from planner.storage.actual_files import task_worktrees, worktree_members
@@ -115,12 +115,13 @@ def _read_branches(
         elif not names:
             found[task_id] = _Read(None, None, "no plan assigned it a worktree")
         else:
+            found[task_id] = _Read(None, None, f"no branch {names[0]} in {repo}")
             try:
-                branch = next((n for n in names if branch_exists(repo, n)), None)
-                if branch is None:
-                    found[task_id] = _Read(None, None, f"no branch {names[0]} in {repo}")
-                else:
-                    found[task_id] = _Read(branch, branch_changes(repo, branch))
+                for name in names:  # the newest plan's first that is a branch
+                    changes = branch_changes(repo, name)
+                    if changes is not None:
+                        found[task_id] = _Read(name, changes)
+                        break
             except MergeError as error:
                 found[task_id] = _Read(None, None, f"git cannot read its branch: {error}")
     return found
