@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analyzer.ranking import EVIDENCE_LIMIT
 from analyzer.records import PredictedFile
 from analyzer.vocabulary import text_words
 
@@ -28,8 +29,6 @@ CONFIDENCE = 0.8
 """The confidence a file gets from a done task worded exactly like the text."""
 MAX_FILES = 20
 """A done task that changed more files than this lends none."""
-EVIDENCE_LIMIT = 4
-"""At most this many evidence strings per file (as the ranking keeps)."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,6 @@ class Planner:
         calibration: Calibration | None = None,
     ) -> None:
         self.search = search or SearchConfig()
-        self.calibration = calibration
         self._chance: Chance | None = None if calibration is None else calibration.chance
         self.progress = progress or Progress()
         self.settings = settings or Settings()
