@@ -33,16 +33,21 @@ _VALUE = re.compile(r"[^\s:;,()]*[/.\d][^\s:;,()]*")
 """A word of a message that is a value: a path, a file name, a number, a commit."""
 
 
-def _row(name: str, scores: list[Score], merge: bool = False) -> list[str]:
+def merge_leak(scores: Sequence[Score]) -> tuple[int, int, str]:
+    """Over every window with real merges: the pairs that really conflict, those of them the plans
+    run concurrently, and the merge leak as shown (`-` where none conflict)."""
     merges = [s.merge for s in scores if s.merge]
-    conflicts = sum(m.conflicts for m in merges)
-    merge_leak = f"{sum(m.leaked for m in merges) / conflicts:.2f}" if conflicts else "-"
+    conflicts, leaked = sum(m.conflicts for m in merges), sum(m.leaked for m in merges)
+    return conflicts, leaked, f"{leaked / conflicts:.2f}" if conflicts else "-"
+
+
+def _row(name: str, scores: list[Score], merge: bool = False) -> list[str]:
     return [
         name,
         f"{mean(s.recall for s in scores):.2f}",
         f"{mean(s.precision for s in scores):.2f}",
         f"{mean(s.leak for s in scores):.2f}",
-        *([merge_leak] if merge else []),
+        *([merge_leak(scores)[2]] if merge else []),
         f"{mean(s.speedup for s in scores):.2f}",
         f"{mean(s.batches for s in scores):.1f}",
     ]
@@ -56,14 +61,12 @@ def verdict(scores: Sequence[Score]) -> str:
     pairs = sum(s.conflict_pairs for s in scores)
     leaked = sum(round(s.leak * s.conflict_pairs) for s in scores)
     speed = mean(s.speedup for s in scores) if scores else 0.0
-    merges = [s.merge for s in scores if s.merge]
     real = ""
-    if merges:
-        conflicts, merge_leaked = sum(m.conflicts for m in merges), sum(m.leaked for m in merges)
-        merge_leak = f"{merge_leaked / conflicts:.2f}" if conflicts else "-"
+    if any(s.merge for s in scores):
+        conflicts, merge_leaked, shown = merge_leak(scores)
         real = (
             f" (pairs sharing a file) and {conflicts - merge_leaked} of {conflicts} real merge conflicts "
-            f"(merge leak {merge_leak})"
+            f"(merge leak {shown})"
         )
     return (
         f"on this repository the predictor would have avoided {pairs - leaked} of {pairs} conflicts"
