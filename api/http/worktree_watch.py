@@ -1,13 +1,13 @@
 """Conflicts noticed while agents work, without anyone asking: the service's worktree watch.
 
 The rule: every `worktree_check_seconds` (a planner setting; 0 turns the watch off) a round takes
-each project with a stored plan, finds its batches with at least two worktrees there
-(`merge_check.live_batches`) and checks each one as `execplan check` does
-(`merge_check.check_batch`, git in threads), without that use case's own announcements. A
-conflicting pair is announced (`worktree_conflict`, the same event as a check's) only when its
-conflicting files are new or changed since the last round: the watch remembers, in memory, the
-files of each conflicting pair per project and batch. A pair that is clean, or no longer there,
-is forgotten, so a later conflict is announced again.
+each project with a stored plan, lays it out once (`worktrees.load_layout`: the plan read once a
+round), finds its batches with at least two worktrees there (`merge_check.live_batches`) and
+checks each one as `execplan check` does (`merge_check.check_layout`, git in threads), which
+announces nothing itself. A conflicting pair is announced (`worktree_conflict`, the same event as
+a check's) only when its conflicting files are new or changed since the last round: the watch
+remembers, in memory, the files of each conflicting pair per project and batch. A pair that is
+clean, or no longer there, is forgotten, so a later conflict is announced again.
 
 An error (a repository gone, git failing, the database down) is logged — once while it stays the
 same — and the round goes on with the next batch or project; what was remembered of what could
@@ -24,7 +24,8 @@ from planner.core.errors import ExecplanError
 from planner.core.settings import Settings
 from planner.storage.database import Database
 from planner.storage.projects import projects_with_plan
-from planner.usecases.merge_check import announce_conflict, check_batch, live_batches
+from planner.usecases.merge_check import announce_conflict, check_layout, live_batches
+from planner.usecases.worktrees import Layout, load_layout
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class WorktreeWatch:
     async def _watch_project(self, project_id: str) -> None:
         before = self._known.get(project_id, {})
         try:
-            batches = await live_batches(self.db, project_id, self.settings)
+            layout = await load_layout(self.db, project_id, self.settings)
+            batches = await live_batches(layout)
         except Exception as error:
             self._failed((project_id, None), f"project {project_id}", error)
             return  # what was known of it stays known
@@ -85,7 +87,7 @@ class WorktreeWatch:
         now: Known = {}
         for batch in batches:
             try:
-                await self._watch_batch(project_id, batch, before, now)
+                await self._watch_batch(layout, batch, before, now)
             except Exception as error:
                 self._failed((project_id, batch), f"project {project_id}, batch {batch}", error)
                 for key, files in before.items():  # what could not be checked stays known
@@ -98,8 +100,8 @@ class WorktreeWatch:
         else:
             self._known.pop(project_id, None)
 
-    async def _watch_batch(self, project_id: str, batch: int, before: Known, now: Known) -> None:
-        check = await check_batch(self.db, project_id, self.settings, batch, announce_conflicts=False)
+    async def _watch_batch(self, layout: Layout, batch: int, before: Known, now: Known) -> None:
+        check = await check_layout(layout, batch)
         for pair in check.pairs:
             if pair.clean:
                 continue

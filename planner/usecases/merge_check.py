@@ -5,10 +5,10 @@ about before an agent edits it.
 uncommitted and new files too) and merges every pair for real (`analyzer.merges.merge`, git
 merge-tree: renames followed, nothing touched), next to what the plan predicted between their
 tasks; each conflicting pair is announced as a `worktree_conflict` event on the plan events
-channel — unless its caller announces for itself (the service's watcher, which checks the
-`live_batches` of every planned project, announces only what is new). `check_file` says whether
-another live worktree of the project, of any batch, changed a file since it left the
-repository's HEAD (`worktrees.live_changes`). Git runs in a thread.
+channel. The service's watcher lays each planned project out once a round and checks its
+`live_batches` with `check_layout`, which announces nothing: it announces only what is new.
+`check_file` says whether another live worktree of the project, of any batch, changed a file
+since it left the repository's HEAD (`worktrees.live_changes`). Git runs in a thread.
 """
 
 from __future__ import annotations
@@ -163,27 +163,30 @@ async def announce_conflict(db: Database, check: BatchCheck, pair: PairCheck) ->
     await announce(db, "worktree_conflict", check.project_id, **conflict_event(check, pair))
 
 
-async def live_batches(db: Database, project_id: str, settings: Settings) -> tuple[int, ...]:
-    """The batches of the project's plan with at least two of their worktrees there (a pair to
+async def live_batches(layout: Layout) -> tuple[int, ...]:
+    """The batches of a laid-out plan with at least two of their worktrees there (a pair to
     merge), lowest first."""
-    layout = await load_layout(db, project_id, settings)
     known = await git_work(known_worktrees, layout.repo)
     there = [w.batch for w in layout.worktrees if w.path in known]
     return tuple(sorted(b for b in set(there) if there.count(b) >= 2))
 
 
 async def check_batch(
-    db: Database,
-    project_id: str,
-    settings: Settings,
-    batch: int | None = None,
-    *,
-    announce_conflicts: bool = True,
+    db: Database, project_id: str, settings: Settings, batch: int | None = None
 ) -> BatchCheck:
     """Merge every pair of the batch's existing worktrees as they are now (default batch: the
-    lowest one with a worktree there); each conflicting pair is announced, unless
-    `announce_conflicts` is false (the caller decides: api/http/worktree_watch.py)."""
+    lowest one with a worktree there); each conflicting pair is announced."""
     layout = await load_layout(db, project_id, settings, batch)
+    check = await check_layout(layout, batch)
+    for pair in check.pairs:
+        if not pair.clean:
+            await announce_conflict(db, check, pair)
+    return check
+
+
+async def check_layout(layout: Layout, batch: int | None = None) -> BatchCheck:
+    """`check_batch` on a plan already laid out (one batch, or every batch), announcing nothing:
+    its caller decides what to announce (api/http/worktree_watch.py)."""
     known = await git_work(known_worktrees, layout.repo)
     there = [w for w in layout.worktrees if w.path in known]
     if batch is None:
@@ -200,7 +203,7 @@ async def check_batch(
             f"`execplan worktrees create {layout.project_name} --batch {batch}` makes them"
         )
     pairs = await git_work(_pairs, layout, present)
-    check = BatchCheck(
+    return BatchCheck(
         project_id=layout.project_id,
         project_name=layout.project_name,
         batch=batch,
@@ -209,11 +212,6 @@ async def check_batch(
         missing=tuple(w.name for w in layout.in_batch(batch) if w not in present),
         pairs=tuple(pairs),
     )
-    if announce_conflicts:
-        for pair in check.pairs:
-            if not pair.clean:
-                await announce_conflict(db, check, pair)
-    return check
 
 
 def repo_relative(path: str, layout: Layout, own: Path) -> str:
