@@ -44,6 +44,17 @@ class WordPosting:
     counts: Floats
 
 
+@dataclass(frozen=True)
+class Term:
+    """What one word of a text adds to a feature, the same for every text: the positions it
+    reaches (files, or commits) and the amount at each (for history, also each file's
+    P(file | word)). Built by `analyzer.signals`, kept in `FileArrays.terms`."""
+
+    positions: Positions
+    values: Floats
+    probability: Floats | None = None
+
+
 @dataclass(eq=False)
 class FileArrays:
     """Positions of the index's current files (sorted paths) and the arrays ranking reads."""
@@ -69,6 +80,8 @@ class FileArrays:
     _directories: dict[str, Positions] = field(default_factory=dict)
     _partners: dict[tuple[str, int], tuple[Positions, Floats]] = field(default_factory=dict)
     _links: dict[str, tuple[Positions, Positions]] = field(default_factory=dict)
+    terms: dict[tuple[str, str, float], Term | None] = field(default_factory=dict)
+    """Per feature, word and setting, its `Term` (None when the word reaches nothing)."""
     rate_features: dict[float, dict[str, Floats]] = field(default_factory=dict)
     """Per recency half-life, the `base_rate` and `recent` features of every file (filled by
     `analyzer.signals.rate_values`)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from analyzer.spec import HEADING, Role, creates, focus_text, looks_like_spec, role_at, spec_lines, tree_paths
 from analyzer.tracked import is_safe_path
-from analyzer.vocabulary import split_identifier, stem, text_words
+from analyzer.vocabulary import spellings, text_words
 
 PATH_TOKEN = re.compile(r"(?<![\w/.@:-])(?:\.{0,2}/)?\.?[\w@+-]+(?:[./][\w@+-]+)*/?")
 DOTFILE = re.compile(r"^\.[A-Za-z][\w.-]*$")
@@ -105,9 +105,11 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
     references = [m for m in ROLE.finditer(text) if m.group(1) not in FILE_ROLES]
     in_reference = {at for m in references for at in range(m.start(2), m.end(2))}
     for match in PATH_TOKEN.finditer(text):
+        token = match.group(0).rstrip(".")
+        if "/" not in token and "." not in token:
+            continue  # a word: neither a path, a file name nor a dotfile
         if match.start() in in_reference or text.startswith("(", match.end()):
             continue  # `:class:`.MetaData``, `.where()`: names of code, not (dot)files
-        token = match.group(0).rstrip(".")
         as_code = text[match.start() - 1 : match.start()] in ("`", "'", '"')
         if BRAND.match(token) and not as_code:
             continue  # "Node.js", "Vue.js": a technology named in prose, not a file
@@ -159,8 +161,8 @@ def extract_mentions(text: str, title: str = "") -> Mentions:
                 plain.setdefault(token, None)
     spelling: dict[str, str] = {}
     for token in re.findall(r"[A-Za-z][A-Za-z0-9_]*", focus):
-        for part in split_identifier(token):
-            spelling.setdefault(stem(part), part)
+        for word, part in spellings(token):
+            spelling.setdefault(word, part)
     return Mentions(
         paths=tuple(paths),
         created=tuple(created),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from analyzer.file_arrays import BM25_K1, FileArrays, Floats, Positions
+from analyzer.file_arrays import BM25_K1, FileArrays, Floats, Positions, Term
 from analyzer.mentions import Mentions
 from analyzer.named_features import Features, put
 from analyzer.rank_config import RankConfig
@@ -144,24 +144,57 @@ def history_features(
     if rarity_sum <= 0:
         return
     prior = config.history_prior
-    prior_rate = prior * arrays.rate
-    mean = prior_rate * sum(k.rarity / (k.weight + prior) for k in dense.known)
+    mean = prior * arrays.rate * sum(k.rarity / (k.weight + prior) for k in dense.known)
+    rows = [(n, t) for n, known in enumerate(dense.known) if (t := history_term(arrays, known, prior))]
+    if not rows:
+        return
+    at, values = gathered([t for _, t in rows])
+    probability = np.concatenate([t.probability for _, t in rows if t.probability is not None])
+    mean = summed(mean, at, values)
     best = np.zeros(dense.size)
-    dense.best_word = np.full(dense.size, -1, dtype=np.intp)
-    touched = np.zeros(dense.size, dtype=np.bool_)
-    for number, known in enumerate(dense.known):
-        found = arrays.word_history(known.word)
-        if found is None:
-            continue
-        at, denominator = found.positions, known.weight + prior
-        mean[at] += known.rarity * found.weights / denominator
-        touched[at] = True
-        probability = (found.weights + prior_rate[at]) / denominator
-        better = probability > best[at]
-        best[at[better]] = probability[better]
-        dense.best_word[at[better]] = number
+    np.maximum.at(best, at, probability)
+    # the first word (in the order known) that gave a file its max
+    words_at = np.repeat(np.array([n for n, _ in rows], dtype=np.intp), [len(t.positions) for _, t in rows])
+    top = probability == best[at]
+    first = np.full(dense.size, len(dense.known), dtype=np.intp)
+    np.minimum.at(first, at[top], words_at[top])
+    touched = first < len(dense.known)
+    dense.best_word = np.where(touched, first, -1)
     dense.set("history", log_scaled(mean / rarity_sum), touched)
     dense.set("history_max", best, touched)
+
+
+def history_term(arrays: FileArrays, known: Known, prior: float) -> Term | None:
+    """What a known word adds to each file's `history` sum, and P(file | word) (once per word)."""
+    key = ("history", known.word, prior)
+    if key not in arrays.terms:
+        found = arrays.word_history(known.word)
+        denominator = known.weight + prior
+        arrays.terms[key] = (
+            None
+            if found is None
+            else Term(
+                found.positions,
+                known.rarity * found.weights / denominator,
+                (found.weights + prior * arrays.rate[found.positions]) / denominator,
+            )
+        )
+    return arrays.terms[key]
+
+
+def gathered(terms: list[Term]) -> tuple[Positions, Floats]:
+    """The positions and values of `terms`, one after the other."""
+    return np.concatenate([t.positions for t in terms]), np.concatenate([t.values for t in terms])
+
+
+def summed(start: Floats, at: Positions, values: Floats) -> Floats:
+    """`start` plus `values` added at positions `at`, each position's in the order given (so the
+    sums are those of adding them one by one)."""
+    size = len(start)
+    found = np.bincount(
+        np.concatenate([np.arange(size), at]), np.concatenate([start, values]), minlength=size
+    )
+    return found.astype(np.float64, copy=False)
 
 
 def history_evidence(arrays: FileArrays, dense: Dense, at: int, spelled: Callable[[str], str]) -> str:
@@ -177,33 +210,51 @@ def lexical_features(arrays: FileArrays, words: list[str], config: RankConfig, d
     """BM25 of the text's words against each file's words and path (saturated, and relative to
     the best), and the rarity-weighted share of each path's words that the text has
     (`docs/testing.rst` against "testing docs" → most of it)."""
-    scores = np.zeros(dense.size)
-    touched = np.zeros(dense.size, dtype=np.bool_)
-    documents = len(arrays.lookup.document_length)
     wanted = set(words)
-    for word in wanted:
-        posting = arrays.posting(word)
-        if posting is None:
-            continue
-        count = len(posting.positions)
-        idf = math.log(1 + (documents - count + 0.5) / (count + 0.5))
-        at = posting.positions
-        scores[at] += idf * posting.counts * (BM25_K1 + 1) / (posting.counts + arrays.bm25_norm[at])
-        touched[at] = True
-    if not touched.any():
+    terms = [t for word in wanted if (t := lexical_term(arrays, word))]
+    if not terms:
         return
+    at, values = gathered(terms)
+    scores = summed(np.zeros(dense.size), at, values)
+    touched = np.zeros(dense.size, dtype=np.bool_)
+    touched[at] = True
     best = scores.max()
     dense.set("lexical", scores / (scores + config.lexical_saturation), touched)
     dense.set("lexical_rank", scores / best, touched)
     found = np.zeros(dense.size)
     covered = np.zeros(dense.size, dtype=np.bool_)
-    for word in wanted:
-        files = arrays.path_word_files(word)
-        if files is not None:
-            found[files] += arrays.path_word_rarity(word)
-            covered[files] = True
+    named = [t for word in wanted if (t := path_word_term(arrays, word))]
+    if named:
+        at, values = gathered(named)
+        found = summed(found, at, values)
+        covered[at] = True
     covered &= arrays.path_rarity > 0
     dense.set("path_words", found / np.where(covered, arrays.path_rarity, 1.0), covered)
+
+
+def lexical_term(arrays: FileArrays, word: str) -> Term | None:
+    """A word's BM25 score in each file that has it (once per word)."""
+    key = ("lexical", word, 0.0)
+    if key not in arrays.terms:
+        posting = arrays.posting(word)
+        term = None
+        if posting is not None:
+            count, at, counts = len(posting.positions), posting.positions, posting.counts
+            idf = math.log(1 + (len(arrays.lookup.document_length) - count + 0.5) / (count + 0.5))
+            term = Term(at, idf * counts * (BM25_K1 + 1) / (counts + arrays.bm25_norm[at]))
+        arrays.terms[key] = term
+    return arrays.terms[key]
+
+
+def path_word_term(arrays: FileArrays, word: str) -> Term | None:
+    """A word's rarity among paths, in each file whose path has it (once per word)."""
+    key = ("path", word, 0.0)
+    if key not in arrays.terms:
+        files = arrays.path_word_files(word)
+        arrays.terms[key] = (
+            None if files is None else Term(files, np.full(len(files), arrays.path_word_rarity(word)))
+        )
+    return arrays.terms[key]
 
 
 def directory_features(arrays: FileArrays, mentions: Mentions, dense: Dense) -> None:
@@ -244,17 +295,18 @@ def similar_commit_features(arrays: FileArrays, words: list[str], config: RankCo
     words count more), by vote."""
     commits = arrays.lookup.commits
     total = len(commits)
-    scores = np.zeros(total)
-    for word in set(words):
-        posting = arrays.commits_with(word)
-        if posting is not None and len(posting) < total:
-            scores[posting] += math.log(total / len(posting))
+    terms = [t for word in set(words) if (t := commit_term(arrays, word))]
+    scores = summed(np.zeros(total), *gathered(terms)) if terms else np.zeros(total)
     features: Features = defaultdict(dict)
     scored = np.flatnonzero(scores)
     if not len(scored):
         return features
     normalised = scores[scored] / arrays.commit_lengths[scored]
-    order = np.lexsort((-scored, -normalised))[: config.similar_commits]
+    keep = config.similar_commits
+    if len(scored) > keep:  # only those at least as good as the `keep`-th best need sorting
+        top = normalised >= np.partition(normalised, len(scored) - keep)[len(scored) - keep]
+        scored, normalised = scored[top], normalised[top]
+    order = np.lexsort((-scored, -normalised))[:keep]
     similar = [(float(normalised[o]), commits[int(scored[o])]) for o in order]
     votes: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
@@ -268,6 +320,21 @@ def similar_commit_features(arrays: FileArrays, words: list[str], config: RankCo
             evidence = f"changed by {counts[path]} of {len(similar)} similar past commits"
             put(features, path, "similar_commits", vote, evidence)
     return features
+
+
+def commit_term(arrays: FileArrays, word: str) -> Term | None:
+    """The past commits whose message has a word, each with the word's rarity among commits
+    (none when every commit has it; once per word)."""
+    key = ("commits", word, 0.0)
+    if key not in arrays.terms:
+        total = len(arrays.lookup.commits)
+        posting = arrays.commits_with(word)
+        arrays.terms[key] = (
+            None
+            if posting is None or len(posting) >= total
+            else Term(posting, np.full(len(posting), math.log(total / len(posting))))
+        )
+    return arrays.terms[key]
 
 
 @dataclass

@@ -71,6 +71,12 @@ def split_identifier(token: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=200_000)
+def spellings(token: str) -> tuple[tuple[str, str], ...]:
+    """Each part of `token` (as `split_identifier` gives them) with its stem: (stem, part)."""
+    return tuple((stem(part), part) for part in split_identifier(token))
+
+
+@functools.lru_cache(maxsize=200_000)
 def token_words(token: str, keep_verbs: bool = False) -> tuple[str, ...]:
     """The stemmed, non-stop words of one token (`open_uds_streams` → `open`, `uds`, `stream`)."""
     words = []
