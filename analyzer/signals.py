@@ -136,7 +136,7 @@ def history_features(
     rarity-weighted mean over the text's known words, and its max."""
     stats = index.history
     total = stats.total.weight
-    for word in set(words):
+    for word in dict.fromkeys(words):  # in the order written: the same sums in every process
         seen = stats.words.get(word)
         if seen is not None and seen.commits >= config.history_min_commits and seen.weight < total:
             dense.known.append(Known(word, seen.weight, seen.commits, math.log(total / seen.weight)))
@@ -210,7 +210,7 @@ def lexical_features(arrays: FileArrays, words: list[str], config: RankConfig, d
     """BM25 of the text's words against each file's words and path (saturated, and relative to
     the best), and the rarity-weighted share of each path's words that the text has
     (`docs/testing.rst` against "testing docs" → most of it)."""
-    wanted = set(words)
+    wanted = list(dict.fromkeys(words))
     terms = [t for word in wanted if (t := lexical_term(arrays, word))]
     if not terms:
         return
@@ -295,7 +295,7 @@ def similar_commit_features(arrays: FileArrays, words: list[str], config: RankCo
     words count more), by vote."""
     commits = arrays.lookup.commits
     total = len(commits)
-    terms = [t for word in set(words) if (t := commit_term(arrays, word))]
+    terms = [t for word in dict.fromkeys(words) if (t := commit_term(arrays, word))]
     scores = summed(np.zeros(total), *gathered(terms)) if terms else np.zeros(total)
     features: Features = defaultdict(dict)
     scored = np.flatnonzero(scores)
