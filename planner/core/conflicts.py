@@ -147,9 +147,10 @@ def conflicts_between(
         chances: list[float] = []
         best: tuple[float, str, str] | None = None
         top_b = fb.ranked[: config.max_related_files]
+        names_b = {pb for pb, _ in top_b}
         for pa, ca in fa.ranked[: config.max_related_files]:
             links = related(pa)
-            if not links:
+            if not links or links.keys().isdisjoint(names_b):
                 continue
             for pb, cb in top_b:
                 relation = links.get(pb)
