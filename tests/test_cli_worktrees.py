@@ -96,11 +96,18 @@ def test_create_makes_the_batchs_worktrees_on_their_branches_once_and_clobbers_n
     assert seen(repo) == before
     # removed with their branches (merged: the base is behind HEAD), made again from HEAD
     code, out, err = run(capsys, "worktrees", "remove", "shop", "--batch", "1", "--delete-branches")
-    assert code == 0 and out.count("removed with its branch") == 3, out + err
+    assert code == 0 and out.count("branch worktree-batch1-") == 3 and out.count(" deleted") == 3, out + err
     assert all(not (folder / n).exists() for n in names)
     assert run(capsys, "worktrees", "create", "shop", "--batch", "1")[0] == 0
     head = git(repo, "rev-parse", "HEAD").strip()
     assert all(git(folder / n, "rev-parse", "HEAD").strip() == head for n in names)
+    # removed first without their branches: a later --delete-branches still deletes those
+    code, out, err = run(capsys, "worktrees", "remove", "shop", "--batch", "1")
+    assert code == 0 and out.count(" kept") == 3, out + err
+    assert all(git(repo, "branch", "--list", n).strip() for n in names)
+    code, out, err = run(capsys, "worktrees", "remove", "shop", "--batch", "1", "--delete-branches")
+    assert code == 0 and out.count("not there; branch worktree-batch1-") == 3, out + err
+    assert not any(git(repo, "branch", "--list", n).strip() for n in names)
 
 
 def test_a_worktree_on_another_branch_or_a_foreign_folder_is_left_as_it_is(

@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.terminal import markup
+from planner.core.calibration import Scores
 from planner.storage.database import Database
 from planner.storage.projects import resolve_project
-from planner.usecases.calibration_report import Scores, backtest_project
+from planner.usecases.calibration_report import backtest_project
 
 
 def _row(name: str, scores: Scores) -> list[str]:

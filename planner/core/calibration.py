@@ -85,6 +85,28 @@ class Calibration:
         }
 
 
+@dataclass(frozen=True)
+class Scores:
+    """Predicted files against actual ones, summed over tasks (hits, predicted and actual files)."""
+
+    hits: int
+    predicted: int
+    actual: int
+
+    @property
+    def recall(self) -> float:
+        return self.hits / self.actual if self.actual else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.hits / self.predicted if self.predicted else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = self.predicted + self.actual
+        return 2.0 * self.hits / total if total else 0.0
+
+
 def f1_at(examples: Sequence[Example], threshold: float) -> float:
     """F1 of the files predicted at or above `threshold` against the actual ones, summed over
     every example."""
@@ -94,7 +116,7 @@ def f1_at(examples: Sequence[Example], threshold: float) -> float:
         hits += len(files & example.actual)
         kept += len(files)
         actual += len(example.actual)
-    return 2.0 * hits / (kept + actual) if kept + actual else 0.0
+    return Scores(hits, kept, actual).f1
 
 
 def best_threshold(examples: Sequence[Example], default: float) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.core.calibration import MIN_TASKS, calibrate
+from planner.core.calibration import MIN_TASKS, Scores, calibrate
 from planner.core.errors import InvalidInputError
 from planner.core.model import PredictedFile
 from planner.core.predictor import FilePredictor, LearningPredictor
@@ -26,28 +26,6 @@ from planner.usecases.build import examples_of, history_of
 
 MARGIN = 0.01
 """An F1 difference smaller than this is no difference."""
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Predicted files against actual ones, summed over tasks."""
-
-    hits: int
-    predicted: int
-    actual: int
-
-    @property
-    def recall(self) -> float:
-        return self.hits / self.actual if self.actual else 0.0
-
-    @property
-    def precision(self) -> float:
-        return self.hits / self.predicted if self.predicted else 0.0
-
-    @property
-    def f1(self) -> float:
-        total = self.predicted + self.actual
-        return 2.0 * self.hits / total if total else 0.0
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from analyzer.git_worktrees import (
     GitWorktree,
     WorktreeError,
     add_worktree,
+    branch_commit,
     delete_branch,
     list_worktrees,
     remove_worktree,
@@ -284,7 +285,14 @@ def _remove(layout: Layout, force: bool, delete_branches: bool) -> list[Outcome]
     for w in layout.worktrees:
         there = known.get(w.path)
         if there is None:
-            outcomes.append(Outcome(w.name, w.path, "absent", "not there"))
+            # its branch outlives it (removed by hand, or by a run without --delete-branches)
+            checked_out = any(k.branch == w.name for k in known.values())
+            if delete_branches and not checked_out and branch_commit(layout.repo, w.name) is not None:
+                outcomes.append(
+                    Outcome(w.name, w.path, "absent", f"not there; {_drop_branch(layout, w.name, force)}")
+                )
+            else:
+                outcomes.append(Outcome(w.name, w.path, "absent", "not there"))
             continue
         dirty = uncommitted(w.path)
         if dirty and not force:
@@ -305,14 +313,19 @@ def _remove(layout: Layout, force: bool, delete_branches: bool) -> list[Outcome]
             continue
         detail = f"removed; branch {there.branch or '-'} kept"
         if delete_branches and there.branch == w.name:
-            try:
-                delete_branch(layout.repo, w.name, force=force)
-                detail = f"removed with its branch {w.name}"
-            except WorktreeError as error:
-                why = error if force else "it is not merged into HEAD (--force deletes it)"
-                detail = f"removed; branch {w.name} kept: {why}"
+            detail = f"removed; {_drop_branch(layout, w.name, force)}"
         outcomes.append(Outcome(w.name, w.path, "removed", detail))
     return outcomes
+
+
+def _drop_branch(layout: Layout, branch: str, force: bool) -> str:
+    """Delete a worktree's branch (an unmerged one only when `force`); what became of it."""
+    try:
+        delete_branch(layout.repo, branch, force=force)
+    except WorktreeError as error:
+        why = error if force else "it is not merged into HEAD (--force deletes it)"
+        return f"branch {branch} kept: {why}"
+    return f"branch {branch} deleted"
 
 
 async def remove_worktrees(
