@@ -27,6 +27,8 @@ class FileLookup:
     by_basename: dict[str, set[str]]
     by_stem: dict[str, set[str]]
     by_extensionless: dict[str, set[str]]
+    by_extension: dict[str, list[str]]
+    """Paths by the lower-cased extension of their file name (`py` for `a/B.PY`; none without one)."""
     directories: dict[str, set[str]]
     directory_names: dict[str, set[str]]
     by_symbol: dict[str, set[str]]
@@ -54,11 +56,14 @@ def build_lookup(index: RepoIndex) -> FileLookup:
     by_basename: dict[str, set[str]] = defaultdict(set)
     by_stem: dict[str, set[str]] = defaultdict(set)
     by_extensionless: dict[str, set[str]] = defaultdict(set)
+    by_extension: dict[str, list[str]] = defaultdict(list)
     directories: dict[str, set[str]] = defaultdict(set)
     directory_names: dict[str, set[str]] = defaultdict(set)
     for path in paths:
         pure = PurePosixPath(path)
         by_basename[pure.name.lower()].add(path)
+        if "." in pure.name:
+            by_extension[pure.name.rpartition(".")[2].lower()].append(path)
         by_stem[pure.name.split(".")[0].lower() if not pure.name.startswith(".") else pure.name].add(path)
         by_stem[pure.stem.lower()].add(path)
         parts = extensionless(path).lower().split("/")
@@ -120,6 +125,7 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         by_basename=dict(by_basename),
         by_stem=dict(by_stem),
         by_extensionless=dict(by_extensionless),
+        by_extension={extension: sorted(found) for extension, found in by_extension.items()},
         directories=dict(directories),
         directory_names=dict(directory_names),
         by_symbol=dict(by_symbol),

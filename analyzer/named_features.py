@@ -83,7 +83,9 @@ def mention_features(
         elif "/" not in path and (lower in lookup.by_basename or "." + lower in lookup.by_basename):
             found = lookup.by_basename.get(lower) or lookup.by_basename["." + lower]
             shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
-        elif found := {p for p in lookup.paths if p.lower().endswith("/" + lower)}:
+        elif found := {  # a partial path: the files of its file name that end with it
+            p for p in lookup.by_basename.get(lower.rpartition("/")[2], ()) if p.lower().endswith("/" + lower)
+        }:
             shared(features, closest(found, anchors), "name", value, f"{path} {evidence}", limit)
         elif lower in lookup.by_extensionless:
             found = lookup.by_extensionless[lower]
@@ -199,7 +201,8 @@ def new_file_path(lookup: FileLookup, path: str, mentions: Mentions, anchors: li
         return path  # a new folder inside an existing top-level one
     for keep in range(len(parts), 0, -1):
         written, rest = "/".join(parts[:keep]), "/".join([*parts[keep:], name])
-        homes = [d for d in lookup.directories if d.endswith("/" + written) and _visible(d, path)]
+        named = lookup.directory_names.get(written.rpartition("/")[2].lower(), ())
+        homes = [d for d in named if d.endswith("/" + written) and _visible(d, path)]
         homes.sort(key=lambda d: (-max((_common(d, a) for a in anchors), default=0), d.count("/"), d))
         if len(homes) == 1 or (len(homes) > 1 and anchors and _common(homes[0], anchors[0]) > 0):
             return f"{homes[0]}/{rest}"
@@ -225,7 +228,7 @@ def home_for(lookup: FileLookup, name: str, anchors: list[str]) -> str:
             if any(kind(p, with_prefix) and p.rpartition("/")[0] == anchor for p in inside):
                 return anchor
         counts: dict[str, int] = defaultdict(int)
-        for path in lookup.paths:
+        for path in lookup.by_extension.get(extension, ()):  # the files that end in `.extension`
             if kind(path, with_prefix) and _visible(path, name):
                 counts[path.rpartition("/")[0]] += 1
         if counts:
