@@ -60,15 +60,17 @@ async def build_plan(
     # before the transaction: preparing may need connections of its own
     with progress.stage("index"):
         await predictor.prepare(project["repo_path"], progress.advance)
-    async with db.transaction() as conn:
-        with progress.stage("load"):
-            await lock_project(conn, project_id)
-            await refresh_project(conn, project_id)
-            project = await project_by_id(conn, project_id)
-            tasks = await get_tasks_for_planning(conn, project_id)
-            learned, calibration = await learn_from_done(conn, project_id, predictor)
-        # a build makes many objects and frees them by reference counting: no cycle collection
-        with no_cycle_collection():
+    # a build makes many objects and frees them by reference counting: no cycle collection until
+    # the plan is saved and what made it is dropped (else the first collection after the pause
+    # walks every object made in it: 0.7 s of a 1,000-task build that saves 84,000 conflicts)
+    with no_cycle_collection():
+        async with db.transaction() as conn:
+            with progress.stage("load"):
+                await lock_project(conn, project_id)
+                await refresh_project(conn, project_id)
+                project = await project_by_id(conn, project_id)
+                tasks = await get_tasks_for_planning(conn, project_id)
+                learned, calibration = await learn_from_done(conn, project_id, predictor)
             with progress.stage("predict"):
                 predicted = await predictor.predict(project["repo_path"], tasks)
             if calibration is not None:
@@ -77,27 +79,27 @@ async def build_plan(
             planner = Planner(settings, predictor, progress, search, calibration)
             # CPU work: in a thread, so that the loop goes on (sending the progress events)
             plan = await asyncio.to_thread(planner.plan, str(project["id"]), tasks)
-        if learned:
-            plan = replace(
-                plan, metadata={**plan.metadata, "calibration": learning_summary(learned, calibration)}
-            )
-        with progress.stage("save"):
-            overrides = await get_overrides(conn, project_id)
-            if overrides:
-                outcome = apply_overrides(
-                    plan, overrides, {t.id: t for t in tasks}, settings.default_task_minutes
-                )
+            if learned:
                 plan = replace(
-                    outcome.plan,
-                    metadata={
-                        **plan.metadata,
-                        "overrides": {
-                            "stored": overrides.to_dict(),
-                            "not_applied": list(outcome.not_applied),
-                        },
-                    },
+                    plan, metadata={**plan.metadata, "calibration": learning_summary(learned, calibration)}
                 )
-            return await save_execution_plan(conn, plan) if save else plan
+            with progress.stage("save"):
+                overrides = await get_overrides(conn, project_id)
+                if overrides:
+                    outcome = apply_overrides(
+                        plan, overrides, {t.id: t for t in tasks}, settings.default_task_minutes
+                    )
+                    plan = replace(
+                        outcome.plan,
+                        metadata={
+                            **plan.metadata,
+                            "overrides": {
+                                "stored": overrides.to_dict(),
+                                "not_applied": list(outcome.not_applied),
+                            },
+                        },
+                    )
+                return await save_execution_plan(conn, plan) if save else plan
 
 
 async def learn_from_done(
