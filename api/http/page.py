@@ -23,12 +23,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 STATIC_DIR: Final = FilePath(__file__).resolve().parent / "static"
 
-# The assets the router serves, by URL name: nothing else under /static/ is reachable.
+_TYPES: Final = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+# The assets the router serves, by URL name (the scripts and style sheets of `static/`; the page's
+# script is split into modules, `plan*.js`): nothing else under /static/ is reachable.
 ASSETS: Final[dict[str, str]] = {
-    "plan.js": "text/javascript; charset=utf-8",
-    "plan.css": "text/css; charset=utf-8",
-    "projects.js": "text/javascript; charset=utf-8",
-    "token.js": "text/javascript; charset=utf-8",
+    path.name: _TYPES[path.suffix] for path in sorted(STATIC_DIR.iterdir()) if path.suffix in _TYPES
 }
 
 # Assets are small and change with the package: let browsers revalidate rather than guess.
