@@ -7,7 +7,8 @@ right, each worktree lane holding its tasks' cards, conflict counts, a file's ev
 why a plan is not more parallel (at the top; hovering a reason marks its tasks' cards),
 and the page following the plan without being reloaded (building indicator, a PATCH through the
 API, a rebuild through the API, a failed build); the page acting through the PATCH (a batch made
-sequential, a task moved to another batch or worktree, Rebuild, a stale version said so); also the
+sequential, a task moved to another batch or worktree, Rebuild, a stale version said so); worktrees
+a check found really conflicting (listed, outlined, dismissed); also the
 page without a plan, and the token form when the service needs a token. Screenshots go to the
 test's temporary folder (the first one's path is printed).
 """
@@ -602,6 +603,67 @@ async def test_a_choice_in_the_move_form_survives_an_event_about_the_plan_it_sho
             await expect(page.locator("body")).to_have_attribute("data-plan-version", "2")
             card = page.locator('.card[data-task-key="T4"]')
             await expect(card).to_have_attribute("data-batch-id", str(last))
+            assert errors == []
+
+
+async def test_worktrees_that_really_conflict_are_listed_and_outlined_until_dismissed(
+    db_url: str, repo: Path, tmp_path: Path
+) -> None:
+    """A `worktree_conflict` event (a check of the worktrees on disk) lists the pair above the
+    board and outlines both worktrees; the outline survives a new plan that keeps them; a pair
+    heard again replaces its entry; dismissing it clears both."""
+    async with Database(db_url, max_size=2) as db:
+        project_id = await import_task_file(db, tasks_file(repo))
+        built = (await build_plan(db, project_id, Settings())).to_dict()
+        wide = next(
+            b
+            for b in built["batches"]
+            if len({built["worktree_assignments"][str(t)] for t in b["task_ids"]}) > 1
+        )
+        pair = sorted({built["worktree_assignments"][str(t)] for t in wide["task_ids"]})[:2]
+        other = next(b for b in built["batches"] if b["can_parallel"] and b["batch_id"] != wide["batch_id"])
+        files = [f"src/file{n}.py" for n in range(7)]
+        async with (
+            serving(service(db_url)) as base,
+            httpx.AsyncClient(base_url=base) as api,
+            chromium() as browser,
+        ):
+            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+            await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+            await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+            box = page.locator("#real-conflicts")
+            await expect(box).to_be_hidden()
+            await announce(
+                db, "worktree_conflict", project_id,
+                batch=wide["batch_id"], worktrees=pair[::-1], files=files, files_omitted=3, predicted=[],
+            )  # fmt: skip
+            await expect(box).to_be_visible()
+            item = page.locator("#real-list li")
+            await expect(item).to_have_count(1)
+            await expect(item).to_contain_text(f"batch {wide['batch_id']}: {pair[0]} ↔ {pair[1]}")
+            await expect(item).to_contain_text("src/file4.py and 5 more")  # 5 shown, 2 + 3 omitted
+            outlined = page.locator(".worktree.real-conflict")
+            await expect(outlined).to_have_count(2)
+            assert sorted(await outlined.evaluate_all("ns => ns.map(n => n.dataset.worktree)")) == pair
+            await page.screenshot(path=str(tmp_path / "real-conflict.png"), full_page=True)
+            # a new plan that keeps both worktrees (another batch made sequential) keeps the outline
+            patched = await api.patch(
+                f"/api/projects/{project_id}/execution-plan",
+                json={"batch_overrides": [{"batch_id": other["batch_id"], "sequential": True}]},
+                headers={"If-Match": '"1"'},
+            )
+            assert patched.status_code == 200, patched.text
+            await expect(page.locator("body")).to_have_attribute("data-plan-version", "2")
+            await expect(outlined).to_have_count(2)
+            # heard again, fewer files: the entry is replaced, not added
+            await announce(
+                db, "worktree_conflict", project_id,
+                batch=wide["batch_id"], worktrees=pair, files=["src/file0.py"], predicted=[],
+            )  # fmt: skip
+            await expect(item).to_have_text(re.compile(r"in src/file0\.py✕$"))
+            await page.locator("#real-list .dismiss").click()
+            await expect(box).to_be_hidden()
+            await expect(outlined).to_have_count(0)
             assert errors == []
 
 

@@ -19,6 +19,7 @@ import {
 } from "./plan-common.js";
 import { drawFocus } from "./plan-focus.js";
 import { applySearch } from "./plan-find.js";
+import { drawRealConflicts } from "./plan-real.js";
 
 export function render(plan) {
   const previous = state.placement;
@@ -225,6 +226,7 @@ export function render(plan) {
   if (state.focus !== null && !batchOf.has(state.focus)) state.focus = null;
   drawFocus();
   applySearch();
+  drawRealConflicts();
 }
 
 export function drawConflicts() {

@@ -24,6 +24,7 @@ export const state = {
   focus: null, // the task in focus (clicked): its conflicts listed, its dependencies drawn
   conflictFilter: "apart",
   conflictLimit: 100, // conflicts listed before "show all"
+  real: new Map(), // worktree pairs a check found really conflicting (plan-real.js), until dismissed
 };
 
 // The project's id as it goes into a URL.

@@ -3,6 +3,7 @@
 
 import { root, pid, state } from "./plan-common.js";
 import { refresh, setBuildError, setBuilding, setConnection } from "./plan-api.js";
+import { heardConflict } from "./plan-real.js";
 
 export function connect() {
   if (state.needsToken) return;
@@ -43,6 +44,9 @@ export function connect() {
       case "execution_plan_error":
         setBuilding(false);
         setBuildError(`Plan build failed: ${message.error || "unknown error"}`);
+        break;
+      case "worktree_conflict":
+        heardConflict(message);
         break;
       default:
         break;

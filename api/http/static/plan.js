@@ -7,7 +7,7 @@
  * Data is only ever put on the page with textContent, never parsed as HTML.
  * The parts: plan-common.js (state, helpers), plan-api.js (REST), plan-board.js (drawing),
  * plan-focus.js (the task in focus), plan-actions.js (controls), plan-find.js (search, hover),
- * plan-live.js (the WebSocket). */
+ * plan-live.js (the WebSocket), plan-real.js (worktrees that really conflict). */
 
 import { AuthError, refresh, resolveProject, setLoadError, showTokenForm } from "./plan-api.js";
 import { connect } from "./plan-live.js";
