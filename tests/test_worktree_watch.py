@@ -8,11 +8,13 @@ import asyncio
 import json
 import logging
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 
 from api.http.worktree_watch import WorktreeWatch
@@ -24,6 +26,7 @@ from tests.db_proxy import database_proxy
 from tests.test_api_events import wait_until
 from tests.test_api_support import built_plan, create_project, served_app
 from tests.test_api_worktrees import TASKS, TEXT, edit
+from tests.test_plan_page import CHROMIUM, chromium, open_page
 
 WATCH_LOGGER = "api.http.worktree_watch"
 
@@ -162,3 +165,50 @@ async def test_the_watch_goes_on_after_a_database_outage(
 async def test_no_watch_at_zero(db_url: str) -> None:
     async with served_app(db_url, settings=Settings(worktree_check_seconds=0)):
         assert not watch_running()
+
+
+async def test_what_the_watch_found_is_read_back_by_the_api_and_by_a_page_that_opens_later(
+    db_url: str, db: Database, tmp_path: Path
+) -> None:
+    """`GET …/execution-plan/worktree-conflicts` gives the pairs the watch knows, checking nothing;
+    a plan page opened after the announcement lists them all the same; unknown project: 404."""
+    repo = make_repo(tmp_path / "shop", {"a.py": TEXT, "b.py": TEXT, "c.py": TEXT})
+    folder = tmp_path / "shop-worktrees"
+    settings = Settings(max_worktrees=3, worktree_check_seconds=0.05)
+    async with (
+        served_app(db_url, settings=settings) as served,
+        httpx.AsyncClient(base_url=served.base_url) as client,
+    ):
+        watch: WorktreeWatch = served.app.state.worktree_watch
+        project_id = await create_project(client, repo, tasks=TASKS)
+        plan = await built_plan(client, served.app, project_id)
+        await create_worktrees(db, project_id, Settings(), 1)
+        one, two, _ = sorted(set(plan["worktree_assignments"].values()))
+        url = f"/api/projects/{project_id}/execution-plan/worktree-conflicts"
+        await rounds(watch, 2)
+        first = (await client.get(url)).json()
+        assert first == {"project_id": project_id, "watching": True, "every_seconds": 0.05, "conflicts": []}
+        edit(folder / one / "b.py", "line 2\n", "line two\n")
+        edit(folder / two / "b.py", "line 2\n", "line 2!\n")
+        await rounds(watch, 2)
+        known = (await client.get(url)).json()["conflicts"]
+        assert known == [{"batch": 1, "worktrees": [one, two], "files": ["b.py"]}]
+        assert (await client.get(url.replace(project_id, str(uuid.uuid4())))).status_code == 404
+        if CHROMIUM.exists():  # the page's browser tests say when it is missing
+            async with chromium() as browser:
+                page, errors = await open_page(browser, f"{served.base_url}/projects/{project_id}/plan")
+                await expect(page.locator("#real-list li")).to_contain_text(f"{one} ↔ {two} in b.py")
+                await expect(page.locator(".worktree.real-conflict")).to_have_count(2)
+                # dismissed, it stays away while its files stay the same (a reconnection reads it again)
+                await page.locator("#real-list .dismiss").click()
+                await expect(page.locator("#real-conflicts")).to_be_hidden()
+                await page.evaluate("window.dispatchEvent(new Event('online'))")
+                await rounds(watch, 2)
+                await expect(page.locator("#real-conflicts")).to_be_hidden()
+                assert errors == []
+    async with (
+        served_app(db_url, settings=Settings(worktree_check_seconds=0)) as served,
+        httpx.AsyncClient(base_url=served.base_url) as client,
+    ):
+        off = (await client.get(f"/api/projects/{project_id}/execution-plan/worktree-conflicts")).json()
+        assert off["watching"] is False and off["conflicts"] == []

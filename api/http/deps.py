@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from api.http.builds import BuildRunner
 from api.http.events import EventBroadcaster
 from api.http.schemas import ErrorBody, RefusedBody
+from api.http.worktree_watch import WorktreeWatch
 from planner.core.settings import Settings
 from planner.storage.database import Database
 
@@ -34,7 +35,14 @@ def events_of(connection: HTTPConnection) -> EventBroadcaster:
     return cast(EventBroadcaster, connection.app.state.events)
 
 
+def watch_of(connection: HTTPConnection) -> WorktreeWatch | None:
+    """The service's worktree watch; None when it does not watch (`worktree_check_seconds` 0)."""
+    found: WorktreeWatch | None = getattr(connection.app.state, "worktree_watch", None)
+    return found if found is not None and found.interval > 0 else None
+
+
 DatabaseDep = Annotated[Database, Depends(database_of)]
+WatchDep = Annotated[WorktreeWatch | None, Depends(watch_of)]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 BuildsDep = Annotated[BuildRunner, Depends(builds_of)]
 EventsDep = Annotated[EventBroadcaster, Depends(events_of)]

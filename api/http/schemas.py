@@ -283,6 +283,24 @@ class WorktreeCheckDoc(BaseModel):
     pairs: list[PairCheckDoc]
 
 
+class WatchedConflictDoc(BaseModel):
+    batch: int
+    worktrees: list[str] = Field(description="the two worktrees")
+    files: list[str] = Field(description="the files that conflict")
+
+
+class WatchedConflictsDoc(BaseModel):
+    """The conflicting pairs of a project's live worktrees, as the service's worktree watch last
+    found them (each was announced as a `worktree_conflict` event when it was new or changed)."""
+
+    project_id: UUID
+    watching: bool = Field(
+        description="whether this service watches worktrees (`worktree_check_seconds` > 0)"
+    )
+    every_seconds: float = Field(description="how often it checks them")
+    conflicts: list[WatchedConflictDoc]
+
+
 class MergeStepDoc(BaseModel):
     branch: str
     clean: bool

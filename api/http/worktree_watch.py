@@ -46,6 +46,12 @@ class WorktreeWatch:
         self._errors: dict[tuple[str, int | None], str] = {}
         self._finished = asyncio.Condition()
 
+    def conflicts(self, project_id: str) -> list[tuple[int, tuple[str, str], tuple[str, ...]]]:
+        """A project's conflicting pairs as the rounds found them, (batch, worktrees, files), in order."""
+        return sorted(
+            (batch, pair, files) for (batch, pair), files in self._known.get(project_id, {}).items()
+        )
+
     async def run(self) -> None:
         """A round every `interval` seconds until cancelled."""
         while True:

@@ -25,6 +25,7 @@ export const state = {
   conflictFilter: "apart",
   conflictLimit: 100, // conflicts listed before "show all"
   real: new Map(), // worktree pairs a check found really conflicting (plan-real.js), until dismissed
+  dismissed: new Map(), // pair key -> its files when dismissed (plan-real.js)
 };
 
 // The project's id as it goes into a URL.

@@ -3,7 +3,7 @@
 
 import { root, pid, state } from "./plan-common.js";
 import { refresh, setBuildError, setBuilding, setConnection } from "./plan-api.js";
-import { heardConflict } from "./plan-real.js";
+import { heardConflict, loadRealConflicts } from "./plan-real.js";
 
 export function connect() {
   if (state.needsToken) return;
@@ -22,6 +22,7 @@ export function connect() {
     state.retries = 0;
     setConnection("live");
     refresh(); // catch up on anything that happened while we were not listening
+    loadRealConflicts();
   });
   socket.addEventListener("message", (event) => {
     let message;

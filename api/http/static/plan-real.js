@@ -1,25 +1,49 @@
 /* plan-real.js — worktrees that really conflict: a check of the worktrees on disk (`execplan
  * check`, the service's worktree watch) sends each pair whose changes do not merge as a
  * `worktree_conflict` event; the page lists them above the board, each until dismissed, and
- * outlines both worktrees on the board while the plan has them. */
+ * outlines both worktrees on the board while the plan has them. As it opens (and reconnects) the
+ * page also reads what the service's worktree watch already found. */
 
-import { $, el, state } from "./plan-common.js";
+import { $, el, pid, state } from "./plan-common.js";
+import { getJSON } from "./plan-api.js";
 
 const MAX_FILES_SHOWN = 5;
 
 // A pair's key: its batch and its two worktrees, in order.
 const keyOf = (message) => `${message.batch}|${[...message.worktrees].sort().join("|")}`;
+const filesOf = (message) => (Array.isArray(message.files) ? message.files : []);
 
-// Keep (or replace) a pair that a check found, then draw.
-export function heardConflict(message) {
+// Keep (or replace) a pair that a check found, then draw. A pair dismissed comes back only when
+// its files change (`again`: an event, news by itself; else what the watch still knows).
+function keep(message, again) {
   if (!Array.isArray(message.worktrees) || message.worktrees.length !== 2) return;
-  state.real.set(keyOf(message), {
+  const key = keyOf(message);
+  const files = filesOf(message);
+  if (!again && state.dismissed.get(key) === files.join("\n")) return;
+  state.dismissed.delete(key);
+  state.real.set(key, {
     batch: message.batch,
     worktrees: [...message.worktrees].sort(),
-    files: Array.isArray(message.files) ? message.files : [],
+    files,
     omitted: Number(message.files_omitted) || 0,
   });
+}
+
+export function heardConflict(message) {
+  keep(message, true);
   drawRealConflicts();
+}
+
+// What the service's worktree watch found before this page listened (as it opens, and after a
+// reconnection); a nicety: the page works without it.
+export async function loadRealConflicts() {
+  try {
+    const { body } = await getJSON(`projects/${pid()}/execution-plan/worktree-conflicts`);
+    for (const conflict of body.conflicts || []) keep(conflict, false);
+    drawRealConflicts();
+  } catch (_) {
+    /* an older service, or none to read: events still arrive */
+  }
 }
 
 // The list above the board, and the outline of every worktree of a listed pair that is drawn.
@@ -57,6 +81,8 @@ export function drawRealConflicts() {
 document.addEventListener("click", (event) => {
   const button = event.target instanceof Element && event.target.closest("#real-list .dismiss");
   if (!button) return;
+  const pair = state.real.get(button.dataset.key);
+  if (pair) state.dismissed.set(button.dataset.key, pair.files.join("\n"));
   state.real.delete(button.dataset.key);
   drawRealConflicts();
 });
