@@ -48,7 +48,7 @@ class WordPosting:
 class Term:
     """What one word of a text adds to a feature, the same for every text: the positions it
     reaches (files, or commits) and the amount at each (for history, also each file's
-    P(file | word)). Built by `analyzer.signals`, kept in `FileArrays.terms`."""
+    P(file | word)). Built by `analyzer.word_terms`, kept in `FileArrays.terms`."""
 
     positions: Positions
     values: Floats

@@ -21,12 +21,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from analyzer.file_arrays import BM25_K1, FileArrays, Floats, Positions, Term
+from analyzer.file_arrays import FileArrays, Floats, Positions
 from analyzer.mentions import Mentions
 from analyzer.named_features import Features, put
 from analyzer.rank_config import RankConfig
 from analyzer.repo_index import RepoIndex
 from analyzer.vocabulary import CHANGE_VERBS, STOP_WORDS
+from analyzer.word_terms import (
+    Known,
+    commit_term,
+    gathered,
+    history_term,
+    lexical_term,
+    path_word_term,
+    summed,
+)
 
 DIRECT_FEATURES = (
     "path",
@@ -57,16 +66,6 @@ def log_scaled(probabilities: Floats) -> Floats:
     """Probabilities on a log scale in [0, 1]: 0.001 and below → 0, 0.01 → ⅓, 0.1 → ⅔, 1 → 1."""
     scaled: Floats = np.maximum(0.0, 1.0 + np.log10(probabilities + 1e-9) / 3.0)
     return scaled
-
-
-@dataclass(frozen=True)
-class Known:
-    """A word of the text that past commits had: its summed weight, commits and rarity."""
-
-    word: str
-    weight: float
-    commits: int
-    rarity: float
 
 
 @dataclass
@@ -164,39 +163,6 @@ def history_features(
     dense.set("history_max", best, touched)
 
 
-def history_term(arrays: FileArrays, known: Known, prior: float) -> Term | None:
-    """What a known word adds to each file's `history` sum, and P(file | word) (once per word)."""
-    key = ("history", known.word, prior)
-    if key not in arrays.terms:
-        found = arrays.word_history(known.word)
-        denominator = known.weight + prior
-        arrays.terms[key] = (
-            None
-            if found is None
-            else Term(
-                found.positions,
-                known.rarity * found.weights / denominator,
-                (found.weights + prior * arrays.rate[found.positions]) / denominator,
-            )
-        )
-    return arrays.terms[key]
-
-
-def gathered(terms: list[Term]) -> tuple[Positions, Floats]:
-    """The positions and values of `terms`, one after the other."""
-    return np.concatenate([t.positions for t in terms]), np.concatenate([t.values for t in terms])
-
-
-def summed(start: Floats, at: Positions, values: Floats) -> Floats:
-    """`start` plus `values` added at positions `at`, each position's in the order given (so the
-    sums are those of adding them one by one)."""
-    size = len(start)
-    found = np.bincount(
-        np.concatenate([np.arange(size), at]), np.concatenate([start, values]), minlength=size
-    )
-    return found.astype(np.float64, copy=False)
-
-
 def history_evidence(arrays: FileArrays, dense: Dense, at: int, spelled: Callable[[str], str]) -> str:
     number = int(dense.best_word[at])
     if number < 0:
@@ -230,31 +196,6 @@ def lexical_features(arrays: FileArrays, words: list[str], config: RankConfig, d
         covered[at] = True
     covered &= arrays.path_rarity > 0
     dense.set("path_words", found / np.where(covered, arrays.path_rarity, 1.0), covered)
-
-
-def lexical_term(arrays: FileArrays, word: str) -> Term | None:
-    """A word's BM25 score in each file that has it (once per word)."""
-    key = ("lexical", word, 0.0)
-    if key not in arrays.terms:
-        posting = arrays.posting(word)
-        term = None
-        if posting is not None:
-            count, at, counts = len(posting.positions), posting.positions, posting.counts
-            idf = math.log(1 + (len(arrays.lookup.document_length) - count + 0.5) / (count + 0.5))
-            term = Term(at, idf * counts * (BM25_K1 + 1) / (counts + arrays.bm25_norm[at]))
-        arrays.terms[key] = term
-    return arrays.terms[key]
-
-
-def path_word_term(arrays: FileArrays, word: str) -> Term | None:
-    """A word's rarity among paths, in each file whose path has it (once per word)."""
-    key = ("path", word, 0.0)
-    if key not in arrays.terms:
-        files = arrays.path_word_files(word)
-        arrays.terms[key] = (
-            None if files is None else Term(files, np.full(len(files), arrays.path_word_rarity(word)))
-        )
-    return arrays.terms[key]
 
 
 def directory_features(arrays: FileArrays, mentions: Mentions, dense: Dense) -> None:
@@ -320,21 +261,6 @@ def similar_commit_features(arrays: FileArrays, words: list[str], config: RankCo
             evidence = f"changed by {counts[path]} of {len(similar)} similar past commits"
             put(features, path, "similar_commits", vote, evidence)
     return features
-
-
-def commit_term(arrays: FileArrays, word: str) -> Term | None:
-    """The past commits whose message has a word, each with the word's rarity among commits
-    (none when every commit has it; once per word)."""
-    key = ("commits", word, 0.0)
-    if key not in arrays.terms:
-        total = len(arrays.lookup.commits)
-        posting = arrays.commits_with(word)
-        arrays.terms[key] = (
-            None
-            if posting is None or len(posting) >= total
-            else Term(posting, np.full(len(posting), math.log(total / len(posting))))
-        )
-    return arrays.terms[key]
 
 
 @dataclass

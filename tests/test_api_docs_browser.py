@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Route, expect
 
+from tests.plan_browser import CHROMIUM, TIMEOUT_MS, chromium, service, serving
 from tests.test_api_support import TOKEN
-from tests.test_plan_page import CHROMIUM, TIMEOUT_MS, chromium, service, serving
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 

@@ -23,10 +23,10 @@ from planner.storage.database import Database
 from planner.usecases.worktrees import create_worktrees
 from tests.conftest import git, make_repo
 from tests.db_proxy import database_proxy
+from tests.plan_browser import CHROMIUM, chromium, open_page
 from tests.test_api_events import wait_until
 from tests.test_api_support import built_plan, create_project, served_app
 from tests.test_api_worktrees import TASKS, TEXT, edit
-from tests.test_plan_page import CHROMIUM, chromium, open_page
 
 WATCH_LOGGER = "api.http.worktree_watch"
 
