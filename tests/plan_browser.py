@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from api.http.app import ServiceConfig, create_app
 from planner.core.settings import Settings
@@ -183,3 +184,17 @@ def keeps_apart(conflict: dict[str, Any], meta: dict[str, Any]) -> bool:
 def tasks_file(repo: Path, name: str = "shop", **changes: Any) -> Any:
     doc = {**TASKS, "project": {"name": name, "repo_path": str(repo)}, **changes}
     return parse_task_file(doc, repo)
+
+
+@asynccontextmanager
+async def plan_page(db_url: str, project_id: str) -> AsyncIterator[tuple[httpx.AsyncClient, Page, list[str]]]:
+    """The service (no token), an API client and a tab on the project's plan page, shown at
+    version 1: (client, page, the page's errors)."""
+    async with (
+        serving(service(db_url)) as base,
+        httpx.AsyncClient(base_url=base) as api,
+        chromium() as browser,
+    ):
+        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+        await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+        yield api, page, errors

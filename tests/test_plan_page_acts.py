@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
@@ -22,6 +21,7 @@ from tests.plan_browser import (
     CHROMIUM,
     chromium,
     open_page,
+    plan_page,
     service,
     serving,
     tasks_file,
@@ -38,14 +38,8 @@ async def test_the_page_acts_through_the_patch_and_says_when_its_plan_was_stale(
         plan = (await build_plan(db, project_id, Settings())).to_dict()
     ids = {t["key"]: t["id"] for t in plan["tasks"]}
     parallel = next(b for b in plan["batches"] if b["can_parallel"])
-    async with (
-        serving(service(db_url)) as base,
-        httpx.AsyncClient(base_url=base) as api,
-        chromium() as browser,
-    ):
-        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+    async with plan_page(db_url, project_id) as (api, page, errors):
         body = page.locator("body")
-        await expect(body).to_have_attribute("data-plan-version", "1")
         # mark a batch sequential from its header
         head = page.locator(f'.batch-head[data-batch-id="{parallel["batch_id"]}"]')
         await head.locator(".batch-toggle").click()
@@ -134,13 +128,7 @@ async def test_worktrees_that_really_conflict_are_listed_and_outlined_until_dism
         pair = sorted({built["worktree_assignments"][str(t)] for t in wide["task_ids"]})[:2]
         other = next(b for b in built["batches"] if b["can_parallel"] and b["batch_id"] != wide["batch_id"])
         files = [f"src/file{n}.py" for n in range(7)]
-        async with (
-            serving(service(db_url)) as base,
-            httpx.AsyncClient(base_url=base) as api,
-            chromium() as browser,
-        ):
-            page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
-            await expect(page.locator("body")).to_have_attribute("data-plan-version", "1")
+        async with plan_page(db_url, project_id) as (api, page, errors):
             await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
             box = page.locator("#real-conflicts")
             await expect(box).to_be_hidden()
@@ -196,14 +184,8 @@ async def test_the_page_rebuilds_and_moves_a_task_to_the_worktree_chosen(
     other = sorted({assigned[str(t)] for t in batch["task_ids"]} - {assigned[str(mover)]})[0]
     last = plan["batches"][-1]
     target = sorted({assigned[str(t)] for t in last["task_ids"]})[0]
-    async with (
-        serving(service(db_url)) as base,
-        httpx.AsyncClient(base_url=base) as api,
-        chromium() as browser,
-    ):
-        page, errors = await open_page(browser, f"{base}/projects/{project_id}/plan")
+    async with plan_page(db_url, project_id) as (api, page, errors):
         body = page.locator("body")
-        await expect(body).to_have_attribute("data-plan-version", "1")
         await expect(page.locator(".legend")).to_contain_text("conflicts that keep it apart")
 
         await page.locator("#rebuild").click()
