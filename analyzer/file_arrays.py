@@ -2,8 +2,9 @@
 
 Ranking a task scores every file at once over these arrays instead of looping over per-file
 dictionaries. Built on first use and cached for as long as the index object lives, like
-`analyzer.file_lookup`; the per-word postings are converted on first use of each word, so a build
-pays only for the words its tasks use.
+`analyzer.file_lookup`; a word's postings are converted when asked, and what ranking makes of them
+is kept per word (`terms`, by `analyzer.word_terms`), so a build pays only for the words its tasks
+use, once.
 """
 
 from __future__ import annotations
@@ -72,10 +73,6 @@ class FileArrays:
     commit_lengths: Floats
     """Per kept commit, `sqrt(words + 5)`: the normaliser of similar-commit scores."""
     mean_commit_size: float
-    _history: dict[str, WordHistory | None] = field(default_factory=dict)
-    _postings: dict[str, WordPosting | None] = field(default_factory=dict)
-    _path_words: dict[str, Positions | None] = field(default_factory=dict)
-    _commits: dict[str, Positions | None] = field(default_factory=dict)
     _recent: dict[float, Floats] = field(default_factory=dict)
     _directories: dict[str, Positions] = field(default_factory=dict)
     _partners: dict[tuple[str, int], tuple[Positions, Floats]] = field(default_factory=dict)
@@ -95,39 +92,25 @@ class FileArrays:
         return math.log(max(2, len(self.paths)) / max(1, self.lookup.path_word_files.get(word, 1)))
 
     def word_history(self, word: str) -> WordHistory | None:
-        if word not in self._history:
-            row = self.lookup.history_words.get(word)
-            self._history[word] = (
-                None
-                if not row
-                else WordHistory(
-                    self.positions_of(row),
-                    np.fromiter((t.weight for t in row.values()), np.float64, len(row)),
-                )
-            )
-        return self._history[word]
+        row = self.lookup.history_words.get(word)
+        if not row:
+            return None
+        weights = np.fromiter((t.weight for t in row.values()), np.float64, len(row))
+        return WordHistory(self.positions_of(row), weights)
 
     def posting(self, word: str) -> WordPosting | None:
-        if word not in self._postings:
-            row = self.lookup.postings.get(word)
-            self._postings[word] = (
-                None
-                if not row
-                else WordPosting(self.positions_of(row), np.fromiter(row.values(), np.float64, len(row)))
-            )
-        return self._postings[word]
+        row = self.lookup.postings.get(word)
+        if not row:
+            return None
+        return WordPosting(self.positions_of(row), np.fromiter(row.values(), np.float64, len(row)))
 
     def path_word_files(self, word: str) -> Positions | None:
-        if word not in self._path_words:
-            found = self.lookup.path_word_postings.get(word)
-            self._path_words[word] = self.positions_of(found) if found else None
-        return self._path_words[word]
+        found = self.lookup.path_word_postings.get(word)
+        return self.positions_of(found) if found else None
 
     def commits_with(self, word: str) -> Positions | None:
-        if word not in self._commits:
-            found = self.lookup.commit_postings.get(word)
-            self._commits[word] = np.array(found, dtype=np.intp) if found else None
-        return self._commits[word]
+        found = self.lookup.commit_postings.get(word)
+        return np.array(found, dtype=np.intp) if found else None
 
     def directory_files(self, directory: str) -> Positions:
         """The positions of the files inside `directory` (at any depth)."""
