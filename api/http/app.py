@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                 await _wait_listening([events.listener], service.startup_timeout)
                 tasks.append(asyncio.create_task(sessions.run(), name="execplan-session-listener"))
                 await _wait_listening([sessions.channel], service.startup_timeout)
-                if watch.interval > 0:  # conflicts between live worktrees, announced unasked
+                if watch.watching:  # conflicts between live worktrees, announced unasked
                     tasks.append(asyncio.create_task(watch.run(), name="execplan-worktree-watch"))
                 if service.api_token is None:
                     log.warning(

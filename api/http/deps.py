@@ -38,7 +38,7 @@ def events_of(connection: HTTPConnection) -> EventBroadcaster:
 def watch_of(connection: HTTPConnection) -> WorktreeWatch | None:
     """The service's worktree watch; None when it does not watch (`worktree_check_seconds` 0)."""
     found: WorktreeWatch | None = getattr(connection.app.state, "worktree_watch", None)
-    return found if found is not None and found.interval > 0 else None
+    return found if found is not None and found.watching else None
 
 
 DatabaseDep = Annotated[Database, Depends(database_of)]

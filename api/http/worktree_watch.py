@@ -46,6 +46,11 @@ class WorktreeWatch:
         self._errors: dict[tuple[str, int | None], str] = {}
         self._finished = asyncio.Condition()
 
+    @property
+    def watching(self) -> bool:
+        """Whether it runs at all (`worktree_check_seconds` 0: never)."""
+        return self.interval > 0
+
     def conflicts(self, project_id: str) -> list[tuple[int, tuple[str, str], tuple[str, ...]]]:
         """A project's conflicting pairs as the rounds found them, (batch, worktrees, files), in order."""
         return sorted(

@@ -285,9 +285,13 @@ def _remove(layout: Layout, force: bool, delete_branches: bool) -> list[Outcome]
     for w in layout.worktrees:
         there = known.get(w.path)
         if there is None:
-            # its branch outlives it (removed by hand, or by a run without --delete-branches)
-            checked_out = any(k.branch == w.name for k in known.values())
-            if delete_branches and not checked_out and branch_commit(layout.repo, w.name) is not None:
+            # its branch outlives it (removed by hand, or by a run without --delete-branches),
+            # unless another worktree has it checked out
+            if (
+                delete_branches
+                and all(k.branch != w.name for k in known.values())
+                and branch_commit(layout.repo, w.name) is not None
+            ):
                 outcomes.append(
                     Outcome(w.name, w.path, "absent", f"not there; {_drop_branch(layout, w.name, force)}")
                 )
