@@ -1,6 +1,5 @@
 """Indexes a git repository and ranks the files a task will touch; knows nothing of the database."""
 
-from analyzer.file_word_counts import Tally
 from analyzer.git_cli import repository_problem
 from analyzer.history import CommitChange, FileChange, HistoryDelta, head_commit, read_history
 from analyzer.history_stats import (
@@ -14,6 +13,7 @@ from analyzer.history_stats import (
     merge_deltas,
     stats_from_rows,
 )
+from analyzer.history_tables import Tally
 from analyzer.imports import resolve_imports
 from analyzer.indexing import MAX_FILE_BYTES, index_blob, index_file, index_files
 from analyzer.languages import language_of

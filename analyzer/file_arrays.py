@@ -77,6 +77,8 @@ class FileArrays:
     _directories: dict[str, Positions] = field(default_factory=dict)
     _partners: dict[tuple[str, int], tuple[Positions, Floats]] = field(default_factory=dict)
     _links: dict[str, tuple[Positions, Positions]] = field(default_factory=dict)
+    _history_positions: Positions | None = None
+    """Per file of the history's `file_words`, its position (-1: not a current file)."""
     terms: dict[tuple[str, str, float], Term | None] = field(default_factory=dict)
     """Per feature, word and setting, its `Term` (None when the word reaches nothing)."""
     rate_features: dict[float, dict[str, Floats]] = field(default_factory=dict)
@@ -92,11 +94,19 @@ class FileArrays:
         return math.log(max(2, len(self.paths)) / max(1, self.lookup.path_word_files.get(word, 1)))
 
     def word_history(self, word: str) -> WordHistory | None:
-        row = self.lookup.history_words.get(word)
-        if not row:
+        """The current files that changed in commits with `word`, and those commits' weights."""
+        found = self.index.history.file_words.cells(word)
+        if found is None:
             return None
-        weights = np.fromiter((t.weight for t in row.values()), np.float64, len(row))
-        return WordHistory(self.positions_of(row), weights)
+        files, _, weights = found
+        if self._history_positions is None:
+            names = self.index.history.file_words.files
+            self._history_positions = np.array([self.position.get(p, -1) for p in names], dtype=np.intp)
+        at = self._history_positions[files]
+        current = at >= 0
+        if not current.any():
+            return None
+        return WordHistory(at[current], weights[current])
 
     def posting(self, word: str) -> WordPosting | None:
         row = self.lookup.postings.get(word)

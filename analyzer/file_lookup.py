@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from analyzer.file_word_counts import Tally
 from analyzer.history_stats import KeptCommit
 from analyzer.repo_index import RepoIndex, per_index, records_by_path
 from analyzer.vocabulary import path_words, stem
@@ -36,7 +35,6 @@ class FileLookup:
     by_symbol_lower: dict[str, set[str]]
     symbol_of: dict[tuple[str, str], str]
     imported_by: dict[str, set[str]]
-    history_words: dict[str, dict[str, Tally]]
     postings: dict[str, dict[str, int]]
     path_word_files: Counter[str]
     path_word_postings: dict[str, set[str]]
@@ -104,11 +102,6 @@ def build_lookup(index: RepoIndex) -> FileLookup:
     for importer, targets in index.imports.items():
         for target in targets:
             imported_by[target].add(importer)
-    history_words: dict[str, dict[str, Tally]] = defaultdict(dict)
-    for path, row in index.history.file_words.items():
-        if path in paths:
-            for word, tally in row.items():
-                history_words[word][path] = tally
     limit = index.history.settings.max_pair_files
     commits = tuple(c for c in index.history.recent if c.paths and len(c.paths) <= limit)
     commit_postings: dict[str, list[int]] = defaultdict(list)
@@ -133,7 +126,6 @@ def build_lookup(index: RepoIndex) -> FileLookup:
         by_symbol_lower=dict(by_symbol_lower),
         symbol_of=symbol_of,
         imported_by=dict(imported_by),
-        history_words=dict(history_words),
         postings=dict(postings),
         path_word_files=path_word_files,
         path_word_postings=dict(path_word_postings),

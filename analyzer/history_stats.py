@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from analyzer.build_progress import Report
-from analyzer.file_word_counts import FileWordCounts, Tally
 from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
+from analyzer.history_counts import Counting
+from analyzer.history_tables import FileWords, Tally
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class KeptCommit:
 
 @dataclass(frozen=True, eq=False)
 class HistoryStats:
-    """Accumulated history up to commit `head`. `cochange[a][b]` is symmetric;
-    `file_words[path][word]` counts the commits whose message had `word` and changed `path`."""
+    """Accumulated history up to commit `head`, every table sorted by name. `cochange[a][b]` is
+    symmetric; `file_words` counts, per (word, path), the commits whose message had the word and
+    changed the path."""
 
     head: str = ""
     settings: HistorySettings = field(default_factory=HistorySettings)
@@ -52,7 +54,7 @@ class HistoryStats:
     files: Mapping[str, Tally] = field(default_factory=dict)
     cochange: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
     words: Mapping[str, Tally] = field(default_factory=dict)
-    file_words: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
+    file_words: FileWords = field(default_factory=FileWords)
     recent: tuple[KeptCommit, ...] = ()
     """The last `settings.kept_commits` commits, oldest first."""
 
@@ -99,45 +101,30 @@ def _accumulate(
         return stats
     decay = 0.5 ** (1.0 / settings.half_life)
     scale = decay ** len(delta.commits)
-    files = _cells(stats.files, scale)
-    cochange = {a: _cells(row, scale) for a, row in stats.cochange.items()}
-    words = _cells(stats.words, scale)
-    file_words = FileWordCounts(stats.file_words, scale)
-    total = Tally(stats.total.commits, stats.total.weight * scale)
+    counting = Counting(
+        settings.sweep_size, settings.max_pair_files, stats.files, stats.words, stats.cochange,
+        stats.file_words, scale,
+    )  # fmt: skip
+    commits, weight = stats.total.commits, stats.total.weight * scale
     for position, commit in enumerate(delta.commits):
-        weight = decay ** (len(delta.commits) - 1 - position)
-        apply_renames(commit, files, cochange, file_words)
-        total = total.plus(weight)
-        add_commit(commit, weight, settings, files, cochange, words, file_words)
+        recency = decay ** (len(delta.commits) - 1 - position)
+        counting.add(commit, recency)
+        commits, weight = commits + 1, weight + recency
         if on_progress is not None and position % REPORT_EVERY == 0:
             on_progress(position / len(delta.commits))
+    files, words, cochange, file_words = counting.result()
     if on_progress is not None:
         on_progress(1.0)
     return HistoryStats(
         head=delta.until or stats.head,
         settings=settings,
-        total=total,
-        files=_tallies(files),
-        cochange={a: _tallies(row) for a, row in cochange.items()},
-        words=_tallies(words),
-        file_words=file_words.tallies(Tally),
+        total=Tally(commits, weight),
+        files=files,
+        cochange=cochange,
+        words=words,
+        file_words=file_words,
         recent=kept_commits(stats.recent, delta.commits, settings.kept_commits),
     )
-
-
-Cell = list[float]
-"""A `Tally` while it is being counted, `[commits, weight]` (commits an int): counted in place, so
-that a commit adds to its cells instead of replacing a `Tally` per file, word and pair."""
-
-
-def _cells(table: Mapping[str, Tally], scale: float) -> dict[str, Cell]:
-    """Cells of `table`'s tallies, their weight decayed by `scale`."""
-    return {key: [tally.commits, tally.weight * scale] for key, tally in table.items()}
-
-
-def _tallies(cells: Mapping[str, Cell]) -> dict[str, Tally]:
-    """The tallies counted in `cells`, in the same order."""
-    return {key: Tally(int(cell[0]), cell[1]) for key, cell in cells.items()}
 
 
 def kept_commits(
@@ -166,88 +153,6 @@ def kept_commits(
     return tuple(renamed)
 
 
-def apply_renames(
-    commit: CommitChange,
-    files: dict[str, Cell],
-    cochange: dict[str, dict[str, Cell]],
-    file_words: FileWordCounts,
-) -> None:
-    """Move every statistic of a renamed file to its new path, and drop deleted files."""
-    for change in commit.changes:
-        if change.status == "R" and change.old_path and change.old_path != change.path:
-            move_path(change.old_path, change.path, files, cochange, file_words)
-        elif change.status == "D":
-            move_path(change.path, None, files, cochange, file_words)
-
-
-def _merge(table: dict[str, Cell], key: str, cell: Cell) -> None:
-    """Add `cell`'s counts to `table[key]`, or put it there when `key` has none."""
-    held = table.get(key)
-    if held is None:
-        table[key] = cell
-    else:
-        held[0] += cell[0]
-        held[1] += cell[1]
-
-
-def move_path(
-    old: str,
-    new: str | None,
-    files: dict[str, Cell],
-    cochange: dict[str, dict[str, Cell]],
-    file_words: FileWordCounts,
-) -> None:
-    """Rename `old` to `new` in every table (None: forget `old`); counts merge if `new` has some."""
-    tally = files.pop(old, None)
-    if new is not None and tally is not None:
-        _merge(files, new, tally)
-    for other, shared in cochange.pop(old, {}).items():
-        cochange[other].pop(old, None)
-        if new is None or other == new:
-            continue
-        row = cochange.setdefault(new, {})
-        _merge(row, other, shared)
-        cochange[other][new] = list(row[other])  # a cell of its own: each side is counted apart
-    file_words.move(old, new)
-
-
-def add_commit(
-    commit: CommitChange,
-    weight: float,
-    settings: HistorySettings,
-    files: dict[str, Cell],
-    cochange: dict[str, dict[str, Cell]],
-    words: dict[str, Cell],
-    file_words: FileWordCounts,
-) -> None:
-    """Count one commit of the given recency weight."""
-    paths = sorted({change.path for change in commit.changes if change.status != "D"})
-    size = len(paths)
-    discounted = weight * min(1.0, settings.sweep_size / size) if size else 0.0
-    _count(words, commit.words, weight)
-    word_ids = file_words.word_ids(commit.words)
-    for path in paths:
-        _count(files, (path,), discounted)
-        file_words.add(path, word_ids, discounted)
-    if 1 < size <= settings.max_pair_files:
-        for a in paths:
-            row = cochange.get(a)
-            if row is None:
-                row = cochange[a] = {}
-            _count(row, [b for b in paths if b != a], discounted)
-
-
-def _count(cells: dict[str, Cell], keys: Iterable[str], weight: float) -> None:
-    """One more commit of `weight` for each of `keys`."""
-    for key in keys:
-        cell = cells.get(key)
-        if cell is None:
-            cells[key] = [1, weight]
-        else:
-            cell[0] += 1
-            cell[1] += weight
-
-
 def cochange_rows(stats: HistoryStats) -> Iterator[tuple[str, str, Tally]]:
     """Each co-changing pair once, as (a, b, tally) with a < b: the rows to store."""
     for a, row in stats.cochange.items():
@@ -263,25 +168,23 @@ def stats_from_rows(
     files: Mapping[str, Tally],
     pairs: Iterable[tuple[str, str, Tally]],
     words: Mapping[str, Tally],
-    file_words: Iterable[tuple[str, str, Tally]],
+    file_words: Iterable[tuple[str, str, int, float]],
     recent: Iterable[KeptCommit] = (),
 ) -> HistoryStats:
-    """Statistics rebuilt from stored rows (pairs once each, file words as (path, word, tally))."""
+    """Statistics rebuilt from stored rows, in any order (pairs once each, file words as
+    (path, word, commits, weight))."""
     cochange: dict[str, dict[str, Tally]] = defaultdict(dict)
     for a, b, tally in pairs:
         cochange[a][b] = tally
         cochange[b][a] = tally
-    by_path: dict[str, dict[str, Tally]] = defaultdict(dict)
-    for path, word, tally in file_words:
-        by_path[path][word] = tally
     return HistoryStats(
         head=head,
         settings=settings,
         total=total,
-        files=dict(files),
-        cochange=dict(cochange),
-        words=dict(words),
-        file_words=dict(by_path),
+        files=dict(sorted(files.items())),
+        cochange={a: dict(sorted(row.items())) for a, row in sorted(cochange.items())},
+        words=dict(sorted(words.items())),
+        file_words=FileWords.from_rows(file_words),
         recent=tuple(recent),
     )
 

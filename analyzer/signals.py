@@ -168,7 +168,9 @@ def history_evidence(arrays: FileArrays, dense: Dense, at: int, spelled: Callabl
     if number < 0:
         return ""
     known = dense.known[number]
-    tally = arrays.lookup.history_words[known.word][arrays.paths[at]]
+    tally = arrays.index.history.file_words.tally(arrays.paths[at], known.word)
+    if tally is None:
+        return ""
     return f"'{spelled(known.word)}' went with it in {tally.commits} of {known.commits} commits"
 
 

@@ -128,7 +128,7 @@ async def _load_history(conn: Connection, repository: dict[str, Any]) -> History
     ]
     words = {r["word"]: Tally(r["commits"], r["weight"]) for r in await conn.fetch_all("words_load", rid)}
     file_words = [
-        (r["path"], r["word"], Tally(r["commits"], r["weight"]))
+        (r["path"], r["word"], r["commits"], r["weight"])
         for r in await conn.fetch_all("file_words_load", rid)
     ]
     recent = [
@@ -156,11 +156,7 @@ async def _store_history(conn: Connection, repository_id: int, stats: HistorySta
     )
     await conn.copy_rows(
         "file_words_copy",
-        (
-            (repository_id, p, w, t.commits, t.weight)
-            for p, row in stats.file_words.items()
-            for w, t in row.items()
-        ),
+        ((repository_id, p, w, c, x) for p, w, c, x in stats.file_words.rows()),
     )
     await conn.copy_rows(
         "recent_commits_copy",

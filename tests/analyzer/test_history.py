@@ -57,7 +57,8 @@ def test_renamed_file_keeps_its_history(shop: Path) -> None:
     assert stats.files["server.py"].commits == 6
     assert stats.cochange["server.py"]["db.py"].commits == 5
     assert stats.cochange["db.py"]["server.py"] == stats.cochange["server.py"]["db.py"]
-    assert stats.file_words["server.py"]["endpoint"].commits == 3
+    assert stats.file_words.of_file("server.py")["endpoint"].commits == 3
+    assert stats.file_words.of_file("api.py") == {}
     assert all("api.py" not in commit.paths for commit in stats.recent)
     assert [len(c.paths) for c in stats.recent] == [3, 2, 2, 2, 1, 1, 2]
 
@@ -157,9 +158,11 @@ def test_message_words_go_with_the_files_they_changed() -> None:
     )
     stats = accumulate_history(None, HistoryDelta(None, "3", True, commits), SETTINGS)
     assert stats.words["login"].commits == 2
-    assert stats.file_words["auth.py"]["login"].commits == 2
-    assert stats.file_words["views.py"]["login"].commits == 1
-    assert "templat" not in stats.file_words["auth.py"]
+    assert stats.file_words.of_file("auth.py")["login"].commits == 2
+    assert stats.file_words.of_file("views.py")["login"].commits == 1
+    assert stats.file_words.tally("views.py", "login") == stats.file_words.of_file("views.py")["login"]
+    assert "templat" not in stats.file_words.of_file("auth.py")
+    assert stats.file_words.tally("auth.py", "templat") is None
 
 
 def test_deleted_files_are_forgotten() -> None:
@@ -180,7 +183,7 @@ def test_kept_commits_are_limited_to_the_newest() -> None:
 
 def test_stats_survive_storage_as_rows(shop: Path) -> None:
     stats = accumulate_history(None, read_history(shop), SETTINGS)
-    rows = [(p, w, t) for p, row in stats.file_words.items() for w, t in row.items()]
+    rows = list(stats.file_words.rows())
     rebuilt = stats_from_rows(
         stats.head,
         stats.settings,
@@ -188,11 +191,11 @@ def test_stats_survive_storage_as_rows(shop: Path) -> None:
         stats.files,
         cochange_rows(stats),
         stats.words,
-        rows,
+        reversed(rows),
         stats.recent,
     )
     assert_same_stats(rebuilt, stats)
-    assert rebuilt.cochange == stats.cochange and rebuilt.file_words == stats.file_words
+    assert rebuilt.cochange == stats.cochange and list(rebuilt.file_words.rows()) == rows
 
 
 def test_deltas_that_do_not_meet_are_refused() -> None:
@@ -210,3 +213,36 @@ def test_building_an_index_reports_its_progress_up_to_one(shop: Path) -> None:
     warm: list[float] = []  # nothing to parse or count: still goes forward, to the end
     build_repo_index(shop, index.records, index.history, progress=False, on_progress=warm.append)
     assert warm and warm == sorted(warm) and warm[-1] == 1.0
+
+
+def test_a_rename_onto_a_file_with_history_merges_the_two() -> None:
+    commits = (
+        commit("1", "a.py", "c.py", words=("alpha",)),
+        commit("2", "b.py", "c.py", words=("beta",)),
+        CommitChange("3", 0, ("move",), (FileChange("b.py", "R", "a.py"),)),
+    )
+    stats = accumulate_history(None, HistoryDelta(None, "3", True, commits), SETTINGS)
+    assert "a.py" not in stats.files and "a.py" not in stats.cochange
+    assert stats.files["b.py"].commits == 3
+    assert stats.cochange["b.py"] == {"c.py": stats.cochange["c.py"]["b.py"]}
+    assert stats.cochange["c.py"]["b.py"].commits == 2
+    assert {w: t.commits for w, t in stats.file_words.of_file("b.py").items()} == {
+        "alpha": 1,
+        "beta": 1,
+        "move": 1,
+    }
+    assert list(stats.files) == sorted(stats.files) and list(stats.words) == sorted(stats.words)
+
+
+def test_weights_are_summed_commit_after_commit_to_the_last_bit() -> None:
+    settings = HistorySettings(half_life=7.0, sweep_size=4, max_pair_files=6, kept_commits=10)
+    commits = tuple(commit(str(n), "a.py", "b.py", words=("work",)) for n in range(60))
+    stats = accumulate_history(None, HistoryDelta(None, "59", True, commits), settings)
+    decay = 0.5 ** (1.0 / settings.half_life)
+    expected = 0.0
+    for position in range(len(commits)):
+        expected += decay ** (len(commits) - 1 - position)
+    assert stats.files["a.py"].weight == expected  # exactly: the same additions in the same order
+    assert stats.cochange["a.py"]["b.py"].weight == expected
+    assert stats.file_words.tally("b.py", "work") == stats.files["b.py"]
+    assert stats.words["work"].weight == expected

@@ -1,0 +1,159 @@
+"""The values history statistics are made of: a `Tally`, and `FileWords`, the (word, file) table.
+
+`FileWords` is the history's largest table (every message word of every file's commits: 435,000
+cells for sqlalchemy), so it is kept as arrays, one cell per (word, file), sorted by word then
+file: the files a word went with are one slice, ready for ranking, and storing or loading it makes
+no object per cell.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Codes = npt.NDArray[np.intp]
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How many commits, and their summed weight."""
+
+    commits: int
+    weight: float
+
+    def plus(self, weight: float) -> Tally:
+        return Tally(self.commits + 1, self.weight + weight)
+
+    def merged(self, other: Tally) -> Tally:
+        return Tally(self.commits + other.commits, self.weight + other.weight)
+
+
+def _empty_codes() -> Codes:
+    return np.zeros(0, dtype=np.intp)
+
+
+@dataclass(frozen=True, eq=False)
+class FileWords:
+    """(word, file) cells: how many commits whose message had the word changed the file, and their
+    summed weight. Cells of `words[k]` are `starts[k]:starts[k + 1]`, their files `files[file_of]`."""
+
+    words: tuple[str, ...] = ()
+    starts: Codes = field(default_factory=lambda: np.zeros(1, dtype=np.intp))
+    files: tuple[str, ...] = ()
+    file_of: Codes = field(default_factory=_empty_codes)
+    commits: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    weights: Floats = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    _word_at: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._word_at.update(zip(self.words, range(len(self.words)), strict=True))
+
+    @classmethod
+    def from_codes(
+        cls,
+        file_names: Sequence[str],
+        word_names: Sequence[str],
+        file_codes: Codes,
+        word_codes: Codes,
+        commits: Ints,
+        weights: Floats,
+    ) -> FileWords:
+        """The table of cells given as codes into `file_names` and `word_names`, in any order, each
+        (file, word) at most once."""
+        if not len(file_codes):
+            return cls()
+        file_rank = ranks(file_names)
+        word_rank = ranks(word_names)
+        order = np.lexsort((file_rank[file_codes], word_rank[word_codes]))
+        files_used, file_of = np.unique(file_rank[file_codes[order]], return_inverse=True)
+        words_used, counts = np.unique(word_rank[word_codes[order]], return_counts=True)
+        by_file_rank = np.argsort(file_rank)
+        by_word_rank = np.argsort(word_rank)
+        starts = np.zeros(len(words_used) + 1, dtype=np.intp)
+        np.cumsum(counts, out=starts[1:])
+        return cls(
+            words=tuple(word_names[i] for i in by_word_rank[words_used].tolist()),
+            starts=starts,
+            files=tuple(file_names[i] for i in by_file_rank[files_used].tolist()),
+            file_of=file_of.astype(np.intp, copy=False),
+            commits=np.asarray(commits, dtype=np.int64)[order],
+            weights=np.asarray(weights, dtype=np.float64)[order],
+        )
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, int, float]]) -> FileWords:
+        """The table of rows (file, word, commits, weight), each (file, word) at most once."""
+        files: dict[str, int] = {}
+        words: dict[str, int] = {}
+        file_codes: list[int] = []
+        word_codes: list[int] = []
+        commits: list[int] = []
+        weights: list[float] = []
+        for path, word, count, weight in rows:
+            file_codes.append(files.setdefault(path, len(files)))
+            word_codes.append(words.setdefault(word, len(words)))
+            commits.append(count)
+            weights.append(weight)
+        return cls.from_codes(
+            list(files),
+            list(words),
+            np.array(file_codes, dtype=np.intp),
+            np.array(word_codes, dtype=np.intp),
+            np.array(commits, dtype=np.int64),
+            np.array(weights, dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.file_of)
+
+    def cells(self, word: str) -> tuple[Codes, Ints, Floats] | None:
+        """The files (codes into `files`) that went with `word`, with their commits and weights."""
+        at = self._word_at.get(word)
+        if at is None:
+            return None
+        span = slice(int(self.starts[at]), int(self.starts[at + 1]))
+        return self.file_of[span], self.commits[span], self.weights[span]
+
+    def tally(self, path: str, word: str) -> Tally | None:
+        """The cell of (`path`, `word`), if there is one."""
+        found = self.cells(word)
+        if found is None:
+            return None
+        codes, commits, weights = found
+        files = self.files
+        at = int(np.searchsorted(codes, bisect.bisect_left(files, path)))
+        if at < len(codes) and files[codes[at]] == path:
+            return Tally(int(commits[at]), float(weights[at]))
+        return None
+
+    def of_file(self, path: str) -> dict[str, Tally]:
+        """The words of `path`, with their tallies."""
+        return {word: tally for file, word, tally in self.tallies() if file == path}
+
+    def rows(self) -> Iterator[tuple[str, str, int, float]]:
+        """Every cell as (file, word, commits, weight), by word then file: the rows to store."""
+        word_of = np.repeat(np.arange(len(self.words)), np.diff(self.starts)).tolist()
+        words, files = self.words, self.files
+        for w, f, c, x in zip(
+            word_of, self.file_of.tolist(), self.commits.tolist(), self.weights.tolist(), strict=True
+        ):
+            yield files[f], words[w], c, x
+
+    def tallies(self) -> Iterator[tuple[str, str, Tally]]:
+        """Every cell as (file, word, tally), by word then file."""
+        for path, word, commits, weight in self.rows():
+            yield path, word, Tally(commits, weight)
+
+
+def ranks(names: Sequence[str]) -> Codes:
+    """Each name's place among `names` sorted."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    ranks = np.empty(len(names), dtype=np.intp)
+    ranks[order] = np.arange(len(names), dtype=np.intp)
+    return ranks
