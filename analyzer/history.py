@@ -25,7 +25,7 @@ from pathlib import Path
 from analyzer.gc_pause import no_cycle_collection
 from analyzer.git_cli import resolve_revision, run_git, stream_git
 from analyzer.tracked import is_safe_path
-from analyzer.vocabulary import text_words
+from analyzer.vocabulary import words_of
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,8 @@ def message_words(message: str) -> tuple[str, ...]:
     cleaned = TRAILER.sub(" ", message) if ":" in message else message  # a trailer has a colon,
     if "://" in cleaned or "@" in cleaned:  # a URL its scheme and an address its at sign
         cleaned = URL.sub(" ", cleaned)
-    seen: dict[str, None] = {}
-    for word in text_words(cleaned, keep_verbs=True)[: MESSAGE_WORD_LIMIT * 2]:
-        seen.setdefault(word, None)
-    return tuple(seen)[:MESSAGE_WORD_LIMIT]
+    first = itertools.islice(words_of(cleaned, keep_verbs=True), MESSAGE_WORD_LIMIT * 2)
+    return tuple(dict.fromkeys(first))[:MESSAGE_WORD_LIMIT]
 
 
 DIFF = ("diff-tree", "--stdin", "-r", "--root", "--always", "--name-status", "-z")

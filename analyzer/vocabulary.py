@@ -11,6 +11,8 @@ import functools
 import heapq
 import re
 from collections import Counter
+from collections.abc import Iterator
+from itertools import chain, repeat
 from operator import itemgetter
 
 WORD_PATTERN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -89,21 +91,30 @@ def token_words(token: str, keep_verbs: bool = False) -> tuple[str, ...]:
     return tuple(words)
 
 
-def text_words(text: str, keep_verbs: bool = False) -> list[str]:
+def tokens(data: bytes) -> list[str]:
+    """The runs of `TOKEN_PATTERN` bytes of UTF-8 `data`, found by blanking every other byte: the
+    tokens of the decoded text, since in UTF-8 no byte of another character (nor of one replaced
+    as undecodable) is ASCII."""
+    return data.translate(TOKEN_BYTES).decode("ascii").split()
+
+
+def words_of(text: str, keep_verbs: bool = False) -> Iterator[str]:
     """The stemmed, non-stop words of `text`, in order, with repeats; change verbs only if asked."""
-    return [word for token in TOKEN_PATTERN.findall(text) for word in token_words(token, keep_verbs)]
+    found = tokens(text.encode("utf-8", "surrogatepass"))
+    return chain.from_iterable(map(token_words, found, repeat(keep_verbs)))
+
+
+def text_words(text: str, keep_verbs: bool = False) -> list[str]:
+    """`words_of(text)`, as a list."""
+    return list(words_of(text, keep_verbs))
 
 
 def word_counts(content: bytes, limit: int) -> tuple[tuple[str, int], ...]:
     """The `limit` most frequent words of UTF-8 `content` with their counts, sorted by word (of
-    words as frequent as the last one kept, those met first).
-
-    Its tokens are its runs of `TOKEN_PATTERN` bytes, found by blanking every other byte: the tokens
-    of the decoded text, since in UTF-8 no byte of another character (nor of one replaced as
-    undecodable) is ASCII."""
+    words as frequent as the last one kept, those met first)."""
     counts: dict[str, int] = {}
     seen = counts.get
-    for token, count in Counter(content.translate(TOKEN_BYTES).decode("ascii").split()).items():
+    for token, count in Counter(tokens(content)).items():
         for word in token_words(token):
             counts[word] = seen(word, 0) + count
     return tuple(sorted(heapq.nlargest(limit, counts.items(), key=itemgetter(1))))
