@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.history import CommitChange
-from analyzer.history_tables import Codes, FileWords, Floats, Ints, Tally, ranks
+from analyzer.history_tables import Codes, FileWords, Floats, Ints, Tally, lexical_order, ranks
 
 
 @dataclass
@@ -59,20 +59,12 @@ def summed(parts: list[Cells], width: int) -> Cells:
     )
 
 
-RADIX_LIMIT = 1 << 16
-"""Codes below this sort as 16-bit integers, which numpy sorts by radix (a third faster here)."""
-
-
 def grouped(first: Codes, second: Codes, keys: Ints) -> tuple[Ints, Codes]:
     """The distinct `keys` (made of `first` then `second`), sorted, and each key's place among them:
-    `numpy.unique(keys, return_inverse=True)`, by radix when the codes are small."""
+    `numpy.unique(keys, return_inverse=True)`, sorted by `lexical_order`."""
     if not len(keys):
         return keys, np.zeros(0, dtype=np.intp)
-    if max(int(first.max()), int(second.max())) >= RADIX_LIMIT:
-        unique, inverse = np.unique(keys, return_inverse=True)
-        return unique, inverse.astype(np.intp, copy=False)
-    order = np.argsort(second.astype(np.uint16), kind="stable")
-    order = order[np.argsort(first[order].astype(np.uint16), kind="stable")]
+    order = lexical_order(first, second)
     ordered = keys[order]
     starts = np.empty(len(ordered), dtype=np.bool_)
     starts[0] = True

@@ -27,12 +27,6 @@ class Tally:
     commits: int
     weight: float
 
-    def plus(self, weight: float) -> Tally:
-        return Tally(self.commits + 1, self.weight + weight)
-
-    def merged(self, other: Tally) -> Tally:
-        return Tally(self.commits + other.commits, self.weight + other.weight)
-
 
 def _empty_codes() -> Codes:
     return np.zeros(0, dtype=np.intp)
@@ -68,20 +62,20 @@ class FileWords:
         (file, word) at most once."""
         if not len(file_codes):
             return cls()
-        file_rank = ranks(file_names)
-        word_rank = ranks(word_names)
-        order = np.lexsort((file_rank[file_codes], word_rank[word_codes]))
-        files_used, file_of = np.unique(file_rank[file_codes[order]], return_inverse=True)
-        words_used, counts = np.unique(word_rank[word_codes[order]], return_counts=True)
-        by_file_rank = np.argsort(file_rank)
-        by_word_rank = np.argsort(word_rank)
-        starts = np.zeros(len(words_used) + 1, dtype=np.intp)
-        np.cumsum(counts, out=starts[1:])
+        file_rank = ranks(file_names)[file_codes]
+        word_rank = ranks(word_names)[word_codes]
+        order = lexical_order(word_rank, file_rank)
+        file_rank, word_rank = file_rank[order], word_rank[order]
+        file_used = np.zeros(len(file_names), dtype=np.bool_)
+        file_used[file_rank] = True
+        per_word = np.bincount(word_rank, minlength=len(word_names))
+        starts = np.zeros(int(np.count_nonzero(per_word)) + 1, dtype=np.intp)
+        np.cumsum(per_word[per_word > 0], out=starts[1:])
         return cls(
-            words=tuple(word_names[i] for i in by_word_rank[words_used].tolist()),
+            words=tuple(np.array(sorted(word_names), dtype=object)[per_word > 0].tolist()),
             starts=starts,
-            files=tuple(file_names[i] for i in by_file_rank[files_used].tolist()),
-            file_of=file_of.astype(np.intp, copy=False),
+            files=tuple(np.array(sorted(file_names), dtype=object)[file_used].tolist()),
+            file_of=(np.cumsum(file_used) - 1)[file_rank].astype(np.intp, copy=False),
             commits=np.asarray(commits, dtype=np.int64)[order],
             weights=np.asarray(weights, dtype=np.float64)[order],
         )
@@ -149,6 +143,19 @@ class FileWords:
         """Every cell as (file, word, tally), by word then file."""
         for path, word, commits, weight in self.rows():
             yield path, word, Tally(commits, weight)
+
+
+RADIX_LIMIT = 1 << 16
+"""Codes below this sort as 16-bit integers, which numpy sorts by radix (a third faster here)."""
+
+
+def lexical_order(first: Codes, second: Codes) -> Codes:
+    """The order that sorts rows by `first`, then `second` (equal rows in the order given); by
+    radix when both are small."""
+    if len(first) and max(int(first.max()), int(second.max())) >= RADIX_LIMIT:
+        return np.lexsort((second, first)).astype(np.intp, copy=False)
+    order = np.argsort(second.astype(np.uint16), kind="stable")
+    return order[np.argsort(first[order].astype(np.uint16), kind="stable")]
 
 
 def ranks(names: Sequence[str]) -> Codes:
