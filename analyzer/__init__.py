@@ -9,7 +9,6 @@ from analyzer.history_stats import (
     accumulate_history,
     change_rate,
     cochange_confidence,
-    cochange_rows,
     merge_deltas,
     stats_from_rows,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "build_repo_index",
     "change_rate",
     "cochange_confidence",
-    "cochange_rows",
     "extract_mentions",
     "head_commit",
     "index_blob",

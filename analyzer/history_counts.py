@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.history import CommitChange
-from analyzer.history_tables import Codes, FileWords, Floats, Ints, Tally, lexical_order, ranks
+from analyzer.history_tables import CoChange, Codes, FileWords, Floats, Ints, Tally, lexical_order, ranks
 
 
 @dataclass
@@ -110,7 +110,7 @@ class Counting:
         max_pair_files: int,
         files: Mapping[str, Tally],
         words: Mapping[str, Tally],
-        cochange: Mapping[str, Mapping[str, Tally]],
+        cochange: CoChange,
         file_words: FileWords,
         scale: float,
     ) -> None:
@@ -132,13 +132,9 @@ class Counting:
             np.array([t.commits for t in words.values()], dtype=np.int64),
             np.array([t.weight * scale for t in words.values()], dtype=np.float64),
         )
-        pairs = [(self._slot(a), self._slot(b), t) for a, row in cochange.items() for b, t in row.items()]
-        start_pairs = Cells.of(
-            _codes([a for a, _, _ in pairs]),
-            _codes([b for _, b, _ in pairs]),
-            np.array([t.commits for _, _, t in pairs], dtype=np.int64),
-            np.array([t.weight * scale for _, _, t in pairs], dtype=np.float64),
-        )
+        pair_names, first, second, pair_commits, pair_weights = cochange.columns()
+        pair_slots = _codes([self._slot(p) for p in pair_names])
+        start_pairs = Cells.of(pair_slots[first], pair_slots[second], pair_commits, pair_weights * scale)
         file_slots = _codes([self._slot(p) for p in file_words.files])
         word_codes = _codes(self.words_of(file_words.words))
         start_file_words = Cells.of(
@@ -241,7 +237,7 @@ class Counting:
             summed([start.pairs, Cells.of(a[apart], b[apart], None, discounted[paired[apart]])], paths),
         )
 
-    def result(self) -> tuple[dict[str, Tally], dict[str, Tally], dict[str, dict[str, Tally]], FileWords]:
+    def result(self) -> tuple[dict[str, Tally], dict[str, Tally], CoChange, FileWords]:
         """Files, words, co-change and file words counted, under current names, sorted."""
         tables = self.sums()
         live = np.array([path is not None for path in self.paths] + [False], dtype=np.bool_)
@@ -249,22 +245,7 @@ class Counting:
         rank = ranks(names)
         files = tables.files.keep(live[tables.files.first])
         pairs = tables.pairs.keep(live[tables.pairs.first] & live[tables.pairs.second])
-        pairs = pairs.keep(np.lexsort((rank[pairs.second], rank[pairs.first])))
         file_words = tables.file_words.keep(live[tables.file_words.first])
-        cochange: dict[str, dict[str, Tally]] = {}
-        row: dict[str, Tally] = {}
-        last = -1
-        columns = (
-            pairs.first.tolist(),
-            pairs.second.tolist(),
-            pairs.commits.tolist(),
-            pairs.weights.tolist(),
-        )
-        for a, b, commits, weight in zip(*columns, strict=True):
-            if a != last:
-                row = cochange[names[a]] = {}
-                last = a
-            row[names[b]] = Tally(commits, weight)
         words = tables.words.keep(np.argsort(ranks(self.word_names)[tables.words.first]))
         table = FileWords.from_codes(
             names,
@@ -277,7 +258,7 @@ class Counting:
         return (
             _named(names, files.keep(np.argsort(rank[files.first]))),
             _named(self.word_names, words),
-            cochange,
+            CoChange(names, pairs.first, pairs.second, pairs.commits, pairs.weights),
             table,
         )
 

@@ -12,15 +12,14 @@ commits.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from analyzer.build_progress import Report
 from analyzer.gc_pause import no_cycle_collection
 from analyzer.history import CommitChange, HistoryDelta
 from analyzer.history_counts import Counting
-from analyzer.history_tables import FileWords, Tally
+from analyzer.history_tables import CoChange, FileWords, Tally
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class HistoryStats:
     settings: HistorySettings = field(default_factory=HistorySettings)
     total: Tally = Tally(0, 0.0)
     files: Mapping[str, Tally] = field(default_factory=dict)
-    cochange: Mapping[str, Mapping[str, Tally]] = field(default_factory=dict)
+    cochange: CoChange = field(default_factory=CoChange)
     words: Mapping[str, Tally] = field(default_factory=dict)
     file_words: FileWords = field(default_factory=FileWords)
     recent: tuple[KeptCommit, ...] = ()
@@ -153,36 +152,24 @@ def kept_commits(
     return tuple(renamed)
 
 
-def cochange_rows(stats: HistoryStats) -> Iterator[tuple[str, str, Tally]]:
-    """Each co-changing pair once, as (a, b, tally) with a < b: the rows to store."""
-    for a, row in stats.cochange.items():
-        for b, tally in row.items():
-            if a < b:
-                yield a, b, tally
-
-
 def stats_from_rows(
     head: str,
     settings: HistorySettings,
     total: Tally,
     files: Mapping[str, Tally],
-    pairs: Iterable[tuple[str, str, Tally]],
+    pairs: Iterable[tuple[str, str, int, float]],
     words: Mapping[str, Tally],
     file_words: Iterable[tuple[str, str, int, float]],
     recent: Iterable[KeptCommit] = (),
 ) -> HistoryStats:
-    """Statistics rebuilt from stored rows, in any order (pairs once each, file words as
-    (path, word, commits, weight))."""
-    cochange: dict[str, dict[str, Tally]] = defaultdict(dict)
-    for a, b, tally in pairs:
-        cochange[a][b] = tally
-        cochange[b][a] = tally
+    """Statistics rebuilt from stored rows, in any order (pairs as (a, b, commits, weight), once
+    each; file words as (path, word, commits, weight))."""
     return HistoryStats(
         head=head,
         settings=settings,
         total=total,
         files=dict(sorted(files.items())),
-        cochange={a: dict(sorted(row.items())) for a, row in sorted(cochange.items())},
+        cochange=CoChange.from_rows(pairs),
         words=dict(sorted(words.items())),
         file_words=FileWords.from_rows(file_words),
         recent=tuple(recent),

@@ -1,15 +1,15 @@
-"""The values history statistics are made of: a `Tally`, and `FileWords`, the (word, file) table.
+"""The values history statistics are made of: a `Tally`, and the two large tables, as arrays.
 
-`FileWords` is the history's largest table (every message word of every file's commits: 435,000
-cells for sqlalchemy), so it is kept as arrays, one cell per (word, file), sorted by word then
-file: the files a word went with are one slice, ready for ranking, and storing or loading it makes
-no object per cell.
+`FileWords` (every message word of every file's commits: 435,000 cells for sqlalchemy) is kept as
+one cell per (word, file), sorted by word then file: the files a word went with are one slice,
+ready for ranking. `CoChange` (96,000 pairs, both ways round) is a mapping whose rows become
+dictionaries of tallies only when read. Storing or loading either makes no object per cell.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,6 +143,98 @@ class FileWords:
         """Every cell as (file, word, tally), by word then file."""
         for path, word, commits, weight in self.rows():
             yield path, word, Tally(commits, weight)
+
+
+class CoChange(Mapping[str, Mapping[str, Tally]]):
+    """`cochange[a][b]`: the commits that changed both `a` and `b`, symmetric; as arrays of pairs
+    sorted by `a` then `b`, each row made a dictionary when first read (and kept)."""
+
+    def __init__(
+        self,
+        names: Sequence[str] = (),
+        first: Codes | None = None,
+        second: Codes | None = None,
+        commits: Ints | None = None,
+        weights: Floats | None = None,
+    ) -> None:
+        """The pairs (`names[first]`, `names[second]`), both ways round, in any order."""
+        first = _empty_codes() if first is None else first
+        second = _empty_codes() if second is None else second
+        rank = ranks(names)
+        order = lexical_order(rank[first], rank[second]) if len(first) else _empty_codes()
+        self._names = tuple(names)
+        self._first, self._second = first[order], second[order]
+        self._commits = np.zeros(0, np.int64) if commits is None else np.asarray(commits, np.int64)[order]
+        self._weights = np.zeros(0, np.float64) if weights is None else np.asarray(weights, np.float64)[order]
+        starts = np.flatnonzero(np.diff(self._first, prepend=-1)).tolist()
+        ends = [*starts[1:], len(order)]
+        self._spans = {
+            self._names[self._first[s]]: (s, e) for s, e in zip(starts, ends, strict=len(starts) > 0)
+        }
+        self._rows: dict[str, dict[str, Tally]] = {}
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, int, float]]) -> CoChange:
+        """The pairs of `rows` (a, b, commits, weight), each pair given once, one way round."""
+        names: dict[str, int] = {}
+        first: list[int] = []
+        second: list[int] = []
+        commits: list[int] = []
+        weights: list[float] = []
+        for a, b, count, weight in rows:
+            first.append(names.setdefault(a, len(names)))
+            second.append(names.setdefault(b, len(names)))
+            commits.append(count)
+            weights.append(weight)
+        return cls(
+            list(names),
+            np.array(first + second, dtype=np.intp),
+            np.array(second + first, dtype=np.intp),
+            np.array(commits + commits, dtype=np.int64),
+            np.array(weights + weights, dtype=np.float64),
+        )
+
+    def __getitem__(self, path: str) -> Mapping[str, Tally]:
+        row = self._rows.get(path)
+        if row is None:
+            start, end = self._spans[path]
+            names = self._names
+            row = self._rows[path] = {
+                names[b]: Tally(c, w)
+                for b, c, w in zip(
+                    self._second[start:end].tolist(),
+                    self._commits[start:end].tolist(),
+                    self._weights[start:end].tolist(),
+                    strict=True,
+                )
+            }
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._spans
+
+    def columns(self) -> tuple[tuple[str, ...], Codes, Codes, Ints, Floats]:
+        """Names, and every pair (both ways round) as codes into them, with commits and weights."""
+        return self._names, self._first, self._second, self._commits, self._weights
+
+    def pairs(self) -> Iterator[tuple[str, str, int, float]]:
+        """Each pair once, as (a, b, commits, weight) with a < b: the rows to store."""
+        names = self._names
+        columns = (
+            self._first.tolist(),
+            self._second.tolist(),
+            self._commits.tolist(),
+            self._weights.tolist(),
+        )
+        for a, b, commits, weight in zip(*columns, strict=True):
+            if names[a] < names[b]:
+                yield names[a], names[b], commits, weight
 
 
 RADIX_LIMIT = 1 << 16

@@ -123,7 +123,7 @@ async def _load_history(conn: Connection, repository: dict[str, Any]) -> History
         r["path"]: Tally(r["commits"], r["weight"]) for r in await conn.fetch_all("file_changes_load", rid)
     }
     pairs = [
-        (r["path_a"], r["path_b"], Tally(r["commits"], r["weight"]))
+        (r["path_a"], r["path_b"], r["commits"], r["weight"])
         for r in await conn.fetch_all("cochange_load", rid)
     ]
     words = {r["word"]: Tally(r["commits"], r["weight"]) for r in await conn.fetch_all("words_load", rid)}
@@ -149,7 +149,7 @@ async def _store_history(conn: Connection, repository_id: int, stats: HistorySta
     )
     await conn.copy_rows(
         "cochange_copy",
-        ((repository_id, a, b, t.commits, t.weight) for a, b, t in analyzer.cochange_rows(stats)),
+        ((repository_id, a, b, c, x) for a, b, c, x in stats.cochange.pairs()),
     )
     await conn.copy_rows(
         "words_copy", ((repository_id, w, t.commits, t.weight) for w, t in stats.words.items())

@@ -16,7 +16,6 @@ from analyzer import (
     build_repo_index,
     change_rate,
     cochange_confidence,
-    cochange_rows,
     merge_deltas,
     read_history,
     stats_from_rows,
@@ -92,8 +91,8 @@ def assert_same_stats(left: HistoryStats, right: HistoryStats) -> None:
     for path, tally in left.files.items():
         assert tally.commits == right.files[path].commits
         assert tally.weight == pytest.approx(right.files[path].weight)
-    assert {(a, b, t.commits) for a, b, t in cochange_rows(left)} == {
-        (a, b, t.commits) for a, b, t in cochange_rows(right)
+    assert {(a, b, c) for a, b, c, _ in left.cochange.pairs()} == {
+        (a, b, c) for a, b, c, _ in right.cochange.pairs()
     }
     assert {w: t.commits for w, t in left.words.items()} == {w: t.commits for w, t in right.words.items()}
     assert left.recent == right.recent
@@ -189,7 +188,7 @@ def test_stats_survive_storage_as_rows(shop: Path) -> None:
         stats.settings,
         stats.total,
         stats.files,
-        cochange_rows(stats),
+        reversed(list(stats.cochange.pairs())),
         stats.words,
         reversed(rows),
         stats.recent,
