@@ -106,13 +106,14 @@ def collect_imports(
 def qualify(definitions: list[Definition], containers: dict[NodeKey, tuple[str, str]]) -> tuple[Symbol, ...]:
     """Symbols with qualified names; local definitions dropped, one symbol per qualified name."""
     best: dict[str, Symbol] = {}
+    chains: dict[NodeKey, list[tuple[str, str]]] = {}
     for definition in definitions:
         kind = definition.kind
         if kind == "variable":
             if not CONSTANT_NAME.match(definition.name):
                 continue
             kind = "constant"
-        chain = enclosing(definition.node or definition.name_node, containers)
+        chain = enclosing(definition.node or definition.name_node, containers, chains)
         if chain and chain[-1][1] in LOCAL_SCOPES:
             continue
         if kind == "function" and chain and chain[-1][1] in ("class", "interface", "scope"):
@@ -128,16 +129,30 @@ def qualify(definitions: list[Definition], containers: dict[NodeKey, tuple[str, 
     return tuple(sorted(best.values(), key=lambda s: (s.line, s.qualified_name)))
 
 
-def enclosing(node: tree_sitter.Node, containers: dict[NodeKey, tuple[str, str]]) -> list[tuple[str, str]]:
-    """The named containers around `node`, outermost first."""
+def enclosing(
+    node: tree_sitter.Node,
+    containers: dict[NodeKey, tuple[str, str]],
+    chains: dict[NodeKey, list[tuple[str, str]]],
+) -> list[tuple[str, str]]:
+    """The named containers around `node`, outermost first; `chains` keeps those of each ancestor
+    met, so that the definitions of one class climb its ancestors once (the list is shared: read
+    it, do not change it)."""
+    climbed: list[NodeKey] = []
     chain: list[tuple[str, str]] = []
     parent = node.parent
     while parent is not None:
-        found = containers.get(key_of(parent))
+        key = key_of(parent)
+        found = chains.get(key)
         if found is not None:
-            chain.append(found)
+            chain = found
+            break
+        climbed.append(key)
         parent = parent.parent
-    chain.reverse()
+    for key in reversed(climbed):  # outermost first
+        here = containers.get(key)
+        if here is not None:
+            chain = [*chain, here]
+        chains[key] = chain
     return chain
 
 
