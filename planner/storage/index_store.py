@@ -36,7 +36,7 @@ from analyzer import (
     Tally,
 )
 from analyzer.build_progress import Report
-from analyzer.gc_pause import settle_long_lived
+from analyzer.gc_pause import no_cycle_collection, settle_long_lived
 from planner.storage.database import Connection, Database
 
 log = logging.getLogger(__name__)
@@ -200,12 +200,15 @@ async def refresh_index(
         if on_progress is not None:
             on_progress(1.0)
         return index, RefreshReport(len(index.files), 0, 0, 0, False)
-    index, report = await _refresh(db, path, settings, progress, on_progress)
-    if head is not None and report.unreadable == 0 and index.history.head == head:
-        _warm[key] = index
-        while len(_warm) > WARM_INDEXES:
-            _warm.popitem(last=False)
-        settle_long_lived()
+    # no cycle collection until the index is settled: else the first collection after the pause
+    # walks every object of the new index (0.1 s and more of a cold index of sqlalchemy)
+    with no_cycle_collection():
+        index, report = await _refresh(db, path, settings, progress, on_progress)
+        if head is not None and report.unreadable == 0 and index.history.head == head:
+            _warm[key] = index
+            while len(_warm) > WARM_INDEXES:
+                _warm.popitem(last=False)
+            settle_long_lived()
     if on_progress is not None:
         on_progress(1.0)
     return index, report
