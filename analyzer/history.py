@@ -35,7 +35,7 @@ MESSAGE_WORD_LIMIT = 60
 """Only the first words of a long message are kept: the subject and the start of the body."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileChange:
     """One file changed by a commit: `status` is A, M, D, R (renamed from `old_path`), T or C."""
 
@@ -44,7 +44,7 @@ class FileChange:
     old_path: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommitChange:
     """One commit: its SHA, commit time, distinct message words in order, and changed files."""
 

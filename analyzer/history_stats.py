@@ -32,7 +32,7 @@ class HistorySettings:
     kept_commits: int = 3000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeptCommit:
     """A recent commit kept whole: its message words and the files it changed (current names)."""
 

@@ -16,7 +16,7 @@ UNREADABLE = "unreadable"
 """`FileRecord.skipped` for a blob the repository could not give whole (missing or corrupt)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrackedFile:
     """One git-tracked regular file at a revision: its repository-relative path and blob."""
 
@@ -26,7 +26,7 @@ class TrackedFile:
     mode: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Symbol:
     """A definition found in a file: `qualified_name` is `Class.method` style, `kind` e.g. `class`."""
 
@@ -36,7 +36,7 @@ class Symbol:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportRef:
     """An import as written in the source: `kind` is `module` or `submodule` (Rust `mod x;`).
 
@@ -49,7 +49,7 @@ class ImportRef:
     names: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     """What the analyzer knows about one blob's content, parsed as `language`.
 

@@ -31,7 +31,7 @@ DEFINITION_PREFIX = len("name.definition.")
 NodeKey = tuple[int, int, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Definition:
     """One `name.definition` capture with what its match says about it."""
 
