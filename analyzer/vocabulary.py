@@ -69,6 +69,8 @@ def stem(word: str) -> str:
 
 def split_identifier(token: str) -> list[str]:
     """`HTTPServerError` → [`http`, `server`, `error`]; `open_uds_stream` → [`open`, `uds`, `stream`]."""
+    if token.isascii() and token.isalpha() and token.islower():
+        return [token]  # one plain word, as `WORD_PATTERN` would find it, without the search
     return [part.lower() for part in WORD_PATTERN.findall(token)]
 
 
