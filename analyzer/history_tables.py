@@ -85,23 +85,8 @@ class FileWords:
         """The table of rows (file, word, commits, weight), each (file, word) at most once."""
         files: dict[str, int] = {}
         words: dict[str, int] = {}
-        file_codes: list[int] = []
-        word_codes: list[int] = []
-        commits: list[int] = []
-        weights: list[float] = []
-        for path, word, count, weight in rows:
-            file_codes.append(files.setdefault(path, len(files)))
-            word_codes.append(words.setdefault(word, len(words)))
-            commits.append(count)
-            weights.append(weight)
-        return cls.from_codes(
-            list(files),
-            list(words),
-            np.array(file_codes, dtype=np.intp),
-            np.array(word_codes, dtype=np.intp),
-            np.array(commits, dtype=np.int64),
-            np.array(weights, dtype=np.float64),
-        )
+        file_codes, word_codes, commits, weights = _columns(rows, files, words)
+        return cls.from_codes(list(files), list(words), file_codes, word_codes, commits, weights)
 
     def __len__(self) -> int:
         return len(self.file_of)
@@ -167,31 +152,22 @@ class CoChange(Mapping[str, Mapping[str, Tally]]):
         self._commits = np.zeros(0, np.int64) if commits is None else np.asarray(commits, np.int64)[order]
         self._weights = np.zeros(0, np.float64) if weights is None else np.asarray(weights, np.float64)[order]
         starts = np.flatnonzero(np.diff(self._first, prepend=-1)).tolist()
-        ends = [*starts[1:], len(order)]
-        self._spans = {
-            self._names[self._first[s]]: (s, e) for s, e in zip(starts, ends, strict=len(starts) > 0)
-        }
+        ends = [*starts[1:], len(order)] if starts else []
+        self._spans = {self._names[self._first[s]]: (s, e) for s, e in zip(starts, ends, strict=True)}
         self._rows: dict[str, dict[str, Tally]] = {}
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, int, float]]) -> CoChange:
         """The pairs of `rows` (a, b, commits, weight), each pair given once, one way round."""
         names: dict[str, int] = {}
-        first: list[int] = []
-        second: list[int] = []
-        commits: list[int] = []
-        weights: list[float] = []
-        for a, b, count, weight in rows:
-            first.append(names.setdefault(a, len(names)))
-            second.append(names.setdefault(b, len(names)))
-            commits.append(count)
-            weights.append(weight)
+        first, second, commits, weights = _columns(rows, names, names)
+        both = np.concatenate
         return cls(
             list(names),
-            np.array(first + second, dtype=np.intp),
-            np.array(second + first, dtype=np.intp),
-            np.array(commits + commits, dtype=np.int64),
-            np.array(weights + weights, dtype=np.float64),
+            both([first, second]),
+            both([second, first]),
+            both([commits, commits]),
+            both([weights, weights]),
         )
 
     def __getitem__(self, path: str) -> Mapping[str, Tally]:
@@ -248,6 +224,28 @@ def lexical_order(first: Codes, second: Codes) -> Codes:
         return np.lexsort((second, first)).astype(np.intp, copy=False)
     order = np.argsort(second.astype(np.uint16), kind="stable")
     return order[np.argsort(first[order].astype(np.uint16), kind="stable")]
+
+
+def _columns(
+    rows: Iterable[tuple[str, str, int, float]], first_codes: dict[str, int], second_codes: dict[str, int]
+) -> tuple[Codes, Codes, Ints, Floats]:
+    """Rows (first, second, commits, weight) as columns, names coded as they come (the two
+    dictionaries may be one)."""
+    first: list[int] = []
+    second: list[int] = []
+    commits: list[int] = []
+    weights: list[float] = []
+    for a, b, count, weight in rows:
+        first.append(first_codes.setdefault(a, len(first_codes)))
+        second.append(second_codes.setdefault(b, len(second_codes)))
+        commits.append(count)
+        weights.append(weight)
+    return (
+        np.array(first, dtype=np.intp),
+        np.array(second, dtype=np.intp),
+        np.array(commits, dtype=np.int64),
+        np.array(weights, dtype=np.float64),
+    )
 
 
 def ranks(names: Sequence[str]) -> Codes:
