@@ -88,6 +88,16 @@ def _codes(values: list[int]) -> Codes:
     return np.array(values, dtype=np.intp)
 
 
+def _tallied(codes: list[int], table: Mapping[str, Tally], scale: float) -> Cells:
+    """The tallies of `table` as cells keyed by `codes` (one per key, in order), weights scaled."""
+    return Cells.of(
+        _codes(codes),
+        None,
+        np.array([t.commits for t in table.values()], dtype=np.int64),
+        np.array([t.weight * scale for t in table.values()], dtype=np.float64),
+    )
+
+
 def cross(left: Codes, left_commit: Codes, right: Codes, right_start: Codes, right_count: Codes) -> tuple[
     Codes, Codes, Codes
 ]:  # fmt: skip
@@ -120,18 +130,8 @@ class Counting:
         self.paths: list[str | None] = []
         self.word_code: dict[str, int] = {}
         self.word_names: list[str] = []
-        start_files = Cells.of(
-            _codes([self._slot(p) for p in files]),
-            None,
-            np.array([t.commits for t in files.values()], dtype=np.int64),
-            np.array([t.weight * scale for t in files.values()], dtype=np.float64),
-        )
-        start_words = Cells.of(
-            _codes(self.words_of(words)),
-            None,
-            np.array([t.commits for t in words.values()], dtype=np.int64),
-            np.array([t.weight * scale for t in words.values()], dtype=np.float64),
-        )
+        start_files = _tallied([self._slot(p) for p in files], files, scale)
+        start_words = _tallied(self.words_of(words), words, scale)
         pair_names, first, second, pair_commits, pair_weights = cochange.columns()
         pair_slots = _codes([self._slot(p) for p in pair_names])
         start_pairs = Cells.of(pair_slots[first], pair_slots[second], pair_commits, pair_weights * scale)
@@ -187,8 +187,7 @@ class Counting:
         size = len(paths)
         self.weights.append(weight)
         self.discounted.append(weight * min(1.0, self.sweep_size / size) if size else 0.0)
-        slot_of = self.slot_of
-        self.file_slots += [slot_of[p] if p in slot_of else self._slot(p) for p in paths]
+        self.file_slots += [self._slot(p) for p in paths]
         self.file_counts.append(size)
         codes = self.words_of(commit.words)
         self.word_codes += codes
@@ -240,7 +239,7 @@ class Counting:
     def result(self) -> tuple[dict[str, Tally], dict[str, Tally], CoChange, FileWords]:
         """Files, words, co-change and file words counted, under current names, sorted."""
         tables = self.sums()
-        live = np.array([path is not None for path in self.paths] + [False], dtype=np.bool_)
+        live = np.array([path is not None for path in self.paths], dtype=np.bool_)
         names = [path or "" for path in self.paths]
         rank = ranks(names)
         files = tables.files.keep(live[tables.files.first])

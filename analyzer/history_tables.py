@@ -43,7 +43,7 @@ class FileWords:
     file_of: Codes = field(default_factory=_empty_codes)
     commits: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     weights: Floats = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
-    _word_at: dict[str, int] = field(default_factory=dict, repr=False)
+    _word_at: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._word_at.update(zip(self.words, range(len(self.words)), strict=True))

@@ -201,7 +201,7 @@ async def refresh_index(
             on_progress(1.0)
         return index, RefreshReport(len(index.files), 0, 0, 0, False)
     # no cycle collection until the index is settled: else the first collection after the pause
-    # walks every object of the new index (0.1 s and more of a cold index of sqlalchemy)
+    # walks every object of the new index (in a cold build_repo_index of sqlalchemy, 0.12 s)
     with no_cycle_collection():
         index, report = await _refresh(db, path, settings, progress, on_progress)
         if head is not None and report.unreadable == 0 and index.history.head == head:
